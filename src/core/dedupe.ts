@@ -1,0 +1,31 @@
+/**
+ * Remembers the last `capacity` hit keys (exact hitIdHigh:hitIdLow) so replays
+ * after a reconnect and overlaps between connections are delivered once.
+ * Memory is bounded: a FIFO ring evicts the oldest key.
+ */
+export const DEFAULT_DEDUPE_WINDOW = 100_000;
+
+export class DedupeWindow {
+  private readonly seen = new Set<string>();
+  private readonly ring: string[];
+  private next = 0;
+
+  constructor(private readonly capacity = DEFAULT_DEDUPE_WINDOW) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('dedupe window must be a positive integer');
+    this.ring = new Array(capacity);
+  }
+
+  get size(): number { return this.seen.size; }
+
+  /** True when `key` is new (and remembers it); false for a duplicate. Empty keys are never duplicates. */
+  add(key: string): boolean {
+    if (key === '') return true;
+    if (this.seen.has(key)) return false;
+    const old = this.ring[this.next];
+    if (old !== undefined) this.seen.delete(old);
+    this.ring[this.next] = key;
+    this.next = (this.next + 1) % this.capacity;
+    this.seen.add(key);
+    return true;
+  }
+}

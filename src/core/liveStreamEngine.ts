@@ -1,0 +1,422 @@
+import { createGunzip } from 'node:zlib';
+import { Agent, request, type Dispatcher } from 'undici';
+import { systemClock, type Clock, type TimerHandle } from './clock';
+import { MemoryCooldownStore, type CooldownStore } from './cooldownStore';
+import { DedupeWindow, DEFAULT_DEDUPE_WINDOW } from './dedupe';
+import { LiveStreamError } from './errors';
+import { hitKey, parseRecord } from './losslessJson';
+import { nullLogger, redact, type Logger } from './logger';
+import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from './model';
+import { RateMeter } from './rateMeter';
+import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';
+import { MAX_REDIRECTS, nextRedirectUrl, RedirectRefused } from './redirectPolicy';
+import { DEFAULT_MAX_RECORD_BYTES, RecordSplitter } from './recordSplitter';
+import { buildStreamUrl, ConfigError, displayUrl, streamKey, type StreamOptions } from './streamConfig';
+import { readCapped, type TokenProvider } from './tokens';
+
+export interface EngineOptions {
+  stream: StreamOptions;
+  /** Where the bearer token comes from; undefined sends no Authorization (the local demo). */
+  tokens?: TokenProvider;
+  /** Sent as x-api-key when known. */
+  clientId?: string;
+  clock?: Clock;
+  /** Wait after a lost connection (default 60 s). */
+  cooldownMs?: number;
+  maxBackoffMs?: number;
+  /** Treat this long without a byte as a loss; 0 = off (an idle report suite is silent and healthy). */
+  idleTimeoutMs?: number;
+  /** Reconnect by itself after a loss or a retryable failure (default true). */
+  autoReconnect?: boolean;
+  /** The shared cooldown clock (default: in memory only). */
+  store?: CooldownStore;
+  maxRecordBytes?: number;
+  dedupeWindow?: number;
+  log?: Logger;
+  random?: () => number;
+  /** undici dispatcher (default: an Agent with TCP keep-alive, HTTP/1.1 only). */
+  dispatcher?: Dispatcher;
+  /** Time allowed for the response headers of one attempt (default 30 s). */
+  headersTimeoutMs?: number;
+}
+
+export interface StartOptions {
+  /** Ignore the cooldown for the first attempt: the explicit "connect now" override. */
+  force?: boolean;
+}
+
+type Listener<T> = (v: T) => void;
+
+/** Why a connected stream ended. */
+class StreamLoss extends Error {
+  constructor(readonly code: string, message: string) { super(message); }
+}
+
+/**
+ * The Live Stream client: one connection, read forever, dedupe, and reconnect
+ * only as Adobe advises. Publishes one observable model (see model.ts).
+ */
+export class LiveStreamEngine {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly policy: ReconnectPolicy;
+  private readonly store: CooldownStore;
+  private readonly dedupe: DedupeWindow;
+  private readonly rate: RateMeter;
+  private readonly url: URL;
+  private readonly key: string;
+  private readonly ownsDispatcher: boolean;
+  private readonly dispatcher: Dispatcher;
+  private readonly hitListeners = new Set<Listener<StoredHit[]>>();
+  private readonly stateListeners = new Set<Listener<EngineSnapshot>>();
+
+  private state: ConnectionState = { kind: 'idle' };
+  private lastError?: LastError;
+  private stats = { received: 0, duplicates: 0, malformed: 0, oversized: 0 };
+  private seq = 0;
+  private running?: Promise<void>;
+  private abort?: AbortController;
+  private skipWait?: () => void;
+  private consecutiveFailures = 0;
+  private malformedLogged = 0;
+  /** What caused the current wait: shown next to the countdown. */
+  private cause = 'cooldown';
+
+  constructor(private readonly opts: EngineOptions) {
+    // Validation happens here, before anything is sent.
+    this.url = buildStreamUrl(opts.stream);
+    this.key = streamKey(this.url);
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? nullLogger;
+    this.policy = new ReconnectPolicy({
+      cooldownMs: opts.cooldownMs ?? DEFAULT_COOLDOWN_MS,
+      maxBackoffMs: opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+      random: opts.random,
+    });
+    if (opts.idleTimeoutMs !== undefined && !(opts.idleTimeoutMs >= 0)) throw new ConfigError('idleTimeout', 'idle timeout must be ≥ 0 seconds');
+    this.store = opts.store ?? new MemoryCooldownStore();
+    this.dedupe = new DedupeWindow(opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
+    this.rate = new RateMeter(this.clock);
+    this.ownsDispatcher = !opts.dispatcher;
+    this.dispatcher = opts.dispatcher ?? new Agent({
+      allowH2: false, // Live Stream speaks HTTP/1.1 only (505 otherwise)
+      connect: { keepAlive: true, keepAliveInitialDelay: 30_000 },
+      pipelining: 0,
+    });
+  }
+
+  /** The stream's shared-cooldown key (origin + path). */
+  get streamKey(): string { return this.key; }
+  get policyOptions(): Readonly<ReconnectPolicy['opts']> { return this.policy.opts; }
+
+  onHits(l: Listener<StoredHit[]>): () => void { this.hitListeners.add(l); return () => this.hitListeners.delete(l); }
+  onState(l: Listener<EngineSnapshot>): () => void { this.stateListeners.add(l); return () => this.stateListeners.delete(l); }
+
+  snapshot(): EngineSnapshot {
+    return {
+      streamUrl: displayUrl(this.opts.stream.url),
+      state: this.state,
+      lastError: this.lastError,
+      stats: { ...this.stats, hitsPerSecond: this.state.kind === 'connected' ? this.rate.perSecond() : 0 },
+    };
+  }
+
+  /** When the next attempt may be made according to the shared clock (0 = now). */
+  earliestAttempt(): number {
+    return this.policy.earliestAttempt(this.store.read(this.key));
+  }
+
+  /** Starts the connect/read/reconnect loop. Resolves when the loop ends (stop, or a permanent error). */
+  start(opts: StartOptions = {}): Promise<void> {
+    if (this.running) {
+      if (opts.force) this.connectNow();
+      return this.running;
+    }
+    this.running = this.loop(!!opts.force).finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  get isRunning(): boolean { return !!this.running; }
+
+  /** Skips the current cooldown: the only way around it. */
+  connectNow(): void {
+    this.skipWait?.();
+  }
+
+  /**
+   * Closes the connection. If it was established, the time is recorded as a
+   * loss, so the next attempt (from any process) waits out the cooldown.
+   */
+  async stop(reason = 'Disconnected by you.'): Promise<void> {
+    const run = this.running;
+    this.stopRequested = reason;
+    this.abort?.abort();
+    this.skipWait?.();
+    if (run) await run.catch(() => undefined);
+    if (this.state.kind !== 'stopped') this.setState({ kind: 'stopped', since: this.clock.now(), code: 'user', reason });
+  }
+
+  /** Stops and releases the HTTP agent. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
+  }
+
+  private stopRequested?: string;
+
+  private async loop(force: boolean): Promise<void> {
+    this.stopRequested = undefined;
+    let forceNext = force;
+    let authRetried = false;
+    for (;;) {
+      if (this.stopRequested) return;
+      // Wait out the shared cooldown (it may have been set by another process).
+      const until = this.earliestAttempt();
+      if (!forceNext && until > this.clock.now()) {
+        const code = this.cause;
+        this.setState({ kind: 'cooldown', since: this.clock.now(), until, code, auto: true });
+        this.log.info(`Cooldown: next attempt at ${new Date(until).toISOString()} (${Math.ceil((until - this.clock.now()) / 1000)} s)`);
+        const skipped = await this.waitUntil(until);
+        if (this.stopRequested) return;
+        if (skipped) this.log.info('Cooldown skipped: connect now.');
+      }
+      forceNext = false;
+
+      this.setState({ kind: 'connecting', since: this.clock.now(), attempt: this.consecutiveFailures + 1 });
+      const ac = new AbortController();
+      this.abort = ac;
+      let established = false;
+      try {
+        const res = await this.open(ac.signal);
+        established = true;
+        this.consecutiveFailures = 0;
+        authRetried = false;
+        this.setState({ kind: 'connected', since: this.clock.now() });
+        this.log.info(`Connected to ${this.key}`);
+        await this.consume(res, ac);
+      } catch (e) {
+        const err = e as Error;
+        if (this.stopRequested || err.name === 'AbortError' && this.stopRequested !== undefined) {
+          if (established) { this.cause = 'user'; this.recordLoss(); }
+          return;
+        }
+        if (established) {
+          // An established connection was lost: the slot may still be counted.
+          const code = err instanceof StreamLoss ? err.code : 'network';
+          this.setError(LiveStreamError.symbolic(code, err.message));
+          this.cause = code;
+          this.recordLoss();
+          this.log.warn(`Connection lost (${code}): ${this.redact(err.message)}`);
+        } else {
+          const lse = this.toLiveStreamError(err);
+          this.setError(lse);
+          this.cause = lse.code;
+          this.log.warn(`Attempt failed: ${lse.code} ${this.redact(lse.message)}`);
+          if (lse.disposition === 'permanent') {
+            this.setState({ kind: 'stopped', since: this.clock.now(), code: lse.code, reason: lse.explanation });
+            return;
+          }
+          if (lse.disposition === 'auth') {
+            if (!authRetried && this.opts.tokens?.invalidate()) {
+              authRetried = true;
+              this.log.info('401: fetching a fresh token and trying once more.');
+              forceNext = true; // nothing was established, so no slot is held
+              continue;
+            }
+            this.setState({ kind: 'stopped', since: this.clock.now(), code: lse.code, reason: lse.explanation });
+            return;
+          }
+          this.consecutiveFailures++;
+          const delay = this.policy.delayAfterFailure(this.consecutiveFailures);
+          this.store.update(this.key, { notBefore: this.clock.now() + delay });
+          this.log.info(`Back-off after ${this.consecutiveFailures} failed attempt(s): ${Math.round(delay / 1000)} s`);
+        }
+      } finally {
+        this.abort = undefined;
+      }
+      if (this.opts.autoReconnect === false) {
+        const le = this.lastError;
+        this.setState({ kind: 'stopped', since: this.clock.now(), code: le?.code ?? 'stream-ended', reason: 'Auto-reconnect is off: connect again when ready (the cooldown still applies).' });
+        return;
+      }
+    }
+  }
+
+  /** Resolves true when skipped by connectNow(), false when the time came. */
+  private waitUntil(until: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const handle: TimerHandle = this.clock.setTimeout(() => { this.skipWait = undefined; resolve(false); }, until - this.clock.now());
+      this.skipWait = () => { this.clock.clearTimeout(handle); this.skipWait = undefined; resolve(true); };
+    });
+  }
+
+  private recordLoss(): void {
+    const now = this.clock.now();
+    this.store.update(this.key, { lastLossAt: now });
+    this.log.info(`Recorded connection loss at ${new Date(now).toISOString()}: no reconnect before ${new Date(now + this.policy.opts.cooldownMs).toISOString()}`);
+  }
+
+  /** Makes the request, following redirects by hand; returns a 200 response. */
+  private async open(signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let current = new URL(this.url);
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = {
+        'accept-encoding': 'gzip',
+        accept: 'application/json',
+        'user-agent': 'livestream-inspector',
+      };
+      if (this.opts.tokens) headers.authorization = `Bearer ${await this.opts.tokens.getToken(signal)}`;
+      if (this.opts.clientId) headers['x-api-key'] = this.opts.clientId;
+      this.log.debug(`GET ${current.origin}${current.pathname}${current.search}`);
+      const res = await request(current, {
+        method: 'GET',
+        headers,
+        signal,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.opts.headersTimeoutMs ?? 30_000,
+        bodyTimeout: 0, // the stream never ends and may be silent for hours; idle handled by us
+      });
+      const status = res.statusCode;
+      this.log.info(`HTTP ${status} from ${current.host}`);
+      if (status === 200) return res;
+      if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
+        res.body.destroy();
+        if (hop + 1 > MAX_REDIRECTS) throw LiveStreamError.symbolic('too-many-redirects', `More than ${MAX_REDIRECTS} redirects (last from ${current.host}).`);
+        const loc = res.headers.location;
+        const next = nextRedirectUrl(this.url, current, Array.isArray(loc) ? loc[0] : loc);
+        this.log.info(`Redirect ${status} → ${next.origin}${next.pathname}`);
+        current = next;
+        continue;
+      }
+      const body = await readCapped(res.body, 4096);
+      throw LiveStreamError.http(status, this.redact(body));
+    }
+  }
+
+  /** Reads the body until it ends, fails, goes idle or is aborted. Always rejects. */
+  private consume(res: Dispatcher.ResponseData, ac: AbortController): Promise<never> {
+    return new Promise<never>((_resolve, reject) => {
+      const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
+      const gunzip = enc.includes('gzip') ? createGunzip() : undefined;
+      const maxBytes = this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+      let batch: StoredHit[] = [];
+      const splitter = new RecordSplitter({
+        record: (text) => { const h = this.toHit(text); if (h) batch.push(h); },
+        oversized: (bytes) => {
+          this.stats.oversized++;
+          this.log.warn(`Dropped a record of ${bytes} bytes (limit ${maxBytes}).`);
+        },
+      }, maxBytes);
+      const onData = (chunk: Buffer) => {
+        splitter.push(chunk);
+        if (batch.length) {
+          const out = batch;
+          batch = [];
+          this.stats.received += out.length;
+          this.rate.add(out.length);
+          for (const l of this.hitListeners) {
+            try { l(out); } catch (e) { this.log.error(`Hit listener failed: ${(e as Error).message}`); }
+          }
+        }
+      };
+      let lastByteAt = this.clock.now();
+      let idleTimer: TimerHandle | undefined;
+      let done = false;
+      const finish = (err: Error) => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(idleTimer);
+        const tail = splitter.end();
+        if (tail.discardedBytes) this.log.warn(`Discarded ${tail.discardedBytes} bytes of an unfinished record.`);
+        res.body.removeListener('data', onRaw);
+        gunzip?.removeListener('data', onData);
+        res.body.destroy();
+        gunzip?.destroy();
+        reject(err);
+      };
+      const onRaw = (chunk: Buffer) => {
+        lastByteAt = this.clock.now();
+        if (gunzip) gunzip.write(chunk); else onData(chunk);
+      };
+      const idleMs = this.opts.idleTimeoutMs ?? 0;
+      if (idleMs > 0) {
+        const check = () => {
+          const quiet = this.clock.now() - lastByteAt;
+          if (quiet >= idleMs) {
+            ac.abort();
+            finish(new StreamLoss('idle-timeout', `No data for ${Math.round(quiet / 1000)} s (idle timeout ${Math.round(idleMs / 1000)} s).`));
+          } else {
+            idleTimer = this.clock.setTimeout(check, Math.max(idleMs - quiet, 50));
+          }
+        };
+        idleTimer = this.clock.setTimeout(check, idleMs);
+      }
+      res.body.on('data', onRaw);
+      res.body.on('end', () => {
+        if (gunzip) gunzip.end(); else finish(new StreamLoss('stream-ended', 'The server closed the stream.'));
+      });
+      res.body.on('error', (e: Error) => {
+        if (e.name === 'AbortError' || ac.signal.aborted) finish(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        else finish(new StreamLoss('network', `Connection error: ${e.message}`));
+      });
+      if (gunzip) {
+        gunzip.on('data', onData);
+        gunzip.on('end', () => finish(new StreamLoss('stream-ended', 'The server closed the stream.')));
+        gunzip.on('error', (e: Error) => finish(new StreamLoss('bad-gzip', `The stream's gzip data is corrupt: ${e.message}`)));
+      }
+      ac.signal.addEventListener('abort', () => finish(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
+    });
+  }
+
+  private toHit(text: string): StoredHit | undefined {
+    let data: Record<string, unknown>;
+    try {
+      data = parseRecord(text);
+    } catch (e) {
+      this.stats.malformed++;
+      // Log the first few, then every 100th, so a broken stream cannot flood the log.
+      if (this.malformedLogged < 5 || this.stats.malformed % 100 === 0) {
+        this.malformedLogged++;
+        this.log.warn(`Skipped malformed record #${this.stats.malformed} (${text.length} chars): ${(e as Error).message.slice(0, 200)}`);
+      }
+      return undefined;
+    }
+    const key = hitKey(data);
+    if (!this.dedupe.add(key)) {
+      this.stats.duplicates++;
+      return undefined;
+    }
+    return { seq: ++this.seq, key, receivedAt: this.clock.now(), data, raw: text };
+  }
+
+  private toLiveStreamError(err: Error): LiveStreamError {
+    if (err instanceof LiveStreamError) return err;
+    if (err instanceof RedirectRefused) return LiveStreamError.symbolic('redirect-refused', err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    const detail = code ? `${code}: ${err.message}` : err.message;
+    return LiveStreamError.symbolic('network', `Could not connect to ${this.url.host}: ${detail}`);
+  }
+
+  private setError(e: LiveStreamError): void {
+    this.lastError = {
+      code: e.code,
+      status: e.status,
+      description: this.redact(e.message),
+      explanation: e.explanation,
+      at: this.clock.now(),
+    };
+  }
+
+  private setState(s: ConnectionState): void {
+    this.state = s;
+    if (s.kind === 'connected') this.rate.reset();
+    const snap = this.snapshot();
+    for (const l of this.stateListeners) {
+      try { l(snap); } catch (e) { this.log.error(`State listener failed: ${(e as Error).message}`); }
+    }
+  }
+
+  private redact(text: string): string {
+    return redact(text, this.opts.tokens?.secrets() ?? []);
+  }
+}

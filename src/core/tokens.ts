@@ -1,0 +1,134 @@
+import { request } from 'undici';
+import type { Clock } from './clock';
+import { LiveStreamError, describeBody } from './errors';
+import { isLoopbackHost } from './streamConfig';
+
+/** Supplies the bearer token; `invalidate` is called after a 401. */
+export interface TokenProvider {
+  /** A token to use now. */
+  getToken(signal?: AbortSignal): Promise<string>;
+  /** Forget the cached token. Returns false when a fresh token cannot differ (a pasted token). */
+  invalidate(): boolean;
+  /** Values that must never appear in logs or errors. */
+  secrets(): string[];
+}
+
+/** A pasted access token: nothing to refresh. */
+export class StaticTokenProvider implements TokenProvider {
+  constructor(private readonly token: string) {
+    if (!token.trim()) throw new LiveStreamError('config', 'The access token is empty.', 'permanent', 'Set an access token.');
+  }
+  async getToken(): Promise<string> { return this.token.trim(); }
+  invalidate(): boolean { return false; }
+  secrets(): string[] { return [this.token]; }
+}
+
+export const DEFAULT_IMS_URL = 'https://ims-na1.adobelogin.com/ims/token/v3';
+export const DEFAULT_SCOPES = 'openid,AdobeID,read_organizations,additional_info.projectedProductContext';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  /** Comma-separated. */
+  scopes?: string;
+  imsUrl?: string;
+}
+
+/**
+ * OAuth server-to-server (client credentials) against Adobe IMS. The token is
+ * cached until shortly before `expires_in` and refetched after a 401.
+ */
+export class ImsTokenProvider implements TokenProvider {
+  private cached?: { token: string; expiresAt: number };
+  private inflight?: Promise<string>;
+  private readonly url: URL;
+  /** Token requests made (for tests and the log). */
+  fetches = 0;
+
+  constructor(private readonly creds: ClientCredentials, private readonly clock: Clock, private readonly timeoutMs = 30_000) {
+    if (!creds.clientId.trim() || !creds.clientSecret.trim()) {
+      throw new LiveStreamError('config', 'Client id and client secret are both required.', 'permanent', 'Set the client id and secret.');
+    }
+    let url: URL;
+    try { url = new URL(creds.imsUrl ?? DEFAULT_IMS_URL); } catch {
+      throw new LiveStreamError('config', 'The IMS token URL is not a valid URL.', 'permanent', 'Fix the IMS URL setting.');
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+      throw new LiveStreamError('config', `The IMS token URL must use https, got ${url.origin}`, 'permanent', 'Fix the IMS URL setting.');
+    }
+    this.url = url;
+  }
+
+  secrets(): string[] {
+    return [this.creds.clientSecret, ...(this.cached ? [this.cached.token] : [])];
+  }
+
+  invalidate(): boolean {
+    this.cached = undefined;
+    return true;
+  }
+
+  async getToken(signal?: AbortSignal): Promise<string> {
+    // Refresh a little early: 5 minutes, or 10% of a short lifetime.
+    if (this.cached && this.clock.now() < this.cached.expiresAt) return this.cached.token;
+    this.inflight ??= this.fetchToken(signal).finally(() => { this.inflight = undefined; });
+    return this.inflight;
+  }
+
+  private async fetchToken(signal?: AbortSignal): Promise<string> {
+    this.fetches++;
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: this.creds.clientId,
+      client_secret: this.creds.clientSecret,
+      scope: this.creds.scopes?.trim() || DEFAULT_SCOPES,
+    }).toString();
+    let res;
+    try {
+      res = await request(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body,
+        signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw e;
+      throw LiveStreamError.symbolic('token', `Token request to ${this.url.host} failed: ${(e as Error).message}`);
+    }
+    const text = await readCapped(res.body, 64 * 1024);
+    if (res.statusCode !== 200) {
+      const desc = describeBody(res.statusCode, text);
+      const err = LiveStreamError.symbolic('token', `Adobe IMS refused the client credentials (${res.statusCode}): ${desc}`);
+      throw err;
+    }
+    let json: { access_token?: unknown; expires_in?: unknown };
+    try { json = JSON.parse(text) as typeof json; } catch {
+      throw LiveStreamError.symbolic('token', 'Adobe IMS answered with something that is not JSON.');
+    }
+    if (typeof json.access_token !== 'string' || !json.access_token) {
+      throw LiveStreamError.symbolic('token', 'Adobe IMS answer has no access_token.');
+    }
+    const ttlMs = (typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 3600) * 1000;
+    const margin = Math.min(5 * 60_000, ttlMs * 0.1);
+    this.cached = { token: json.access_token, expiresAt: this.clock.now() + ttlMs - margin };
+    return json.access_token;
+  }
+}
+
+/** Reads at most `limit` bytes of a body as text and discards the rest. */
+export async function readCapped(body: AsyncIterable<Buffer | Uint8Array> & { destroy?: () => void }, limit: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of body) {
+      const b = Buffer.from(chunk);
+      if (n + b.length >= limit) { parts.push(b.subarray(0, limit - n)); n = limit; break; }
+      parts.push(b);
+      n += b.length;
+    }
+  } catch { /* a truncated error body is still worth showing */ }
+  body.destroy?.();
+  return Buffer.concat(parts, n).toString('utf8');
+}

@@ -1,0 +1,73 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { hitKey, parseRecord, quoteLongIntegers, RecordParseError } from '../../src/core/losslessJson';
+
+const fixture = readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8');
+
+describe('losslessJson', () => {
+  it('keeps every digit of the 64-bit ids in Adobe\'s sample hit', () => {
+    const rec = parseRecord(fixture);
+    assert.equal(rec.hitIdHigh, '2948027281753079808');
+    assert.equal(rec.hitIdLow, '4948646782672799561');
+    assert.equal(rec.visIdHigh, '1944017885723175213');
+    assert.equal(rec.visIdLow, '2512895455560210216');
+    assert.equal(hitKey(rec), '2948027281753079808:4948646782672799561');
+    // Plain JSON.parse would have rounded it: the test input really is hard.
+    assert.notEqual(String((JSON.parse(fixture) as { hitIdLow: number }).hitIdLow), '4948646782672799561');
+    // Ordinary numbers stay numbers; the soft-hyphen key survives.
+    assert.equal(rec.browserHeight, 1350);
+    assert.ok(Object.keys(rec.hierarchies as object).includes('site-\u00adhier'));
+  });
+
+  it('does not touch digits inside strings, even with escaped quotes', () => {
+    const t = '{"a":"x:12345678901234567,","b":[12345678901234567,-99999999999999999],"c":1.12345678901234567,"d":"\\"12345678901234567","e":12345678901234567}';
+    const q = quoteLongIntegers(t);
+    const v = JSON.parse(q);
+    assert.equal(v.a, 'x:12345678901234567,');
+    assert.deepEqual(v.b, ['12345678901234567', '-99999999999999999']);
+    assert.equal(typeof v.c, 'number');
+    assert.equal(v.d, '"12345678901234567');
+    assert.equal(v.e, '12345678901234567');
+  });
+
+  it('small ids are still strings (one type for the key)', () => {
+    const rec = parseRecord('{"hitIdHigh":1,"hitIdLow":2}');
+    assert.equal(rec.hitIdHigh, '1');
+    assert.equal(hitKey(rec), '1:2');
+    assert.equal(hitKey({}), '');
+  });
+
+  it('rejects non-objects and broken JSON with RecordParseError', () => {
+    for (const bad of ['[1,2]', '42', 'null', '{"a":', '{"a":"unterminated}', '\u0000']) {
+      assert.throws(() => parseRecord(bad), RecordParseError, bad);
+    }
+  });
+
+  it('property: any 64-bit unsigned id round-trips exactly, in any position', () => {
+    fc.assert(fc.property(
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      fc.string(),
+      (hi, lo, s) => {
+        const text = `{"pageName":${JSON.stringify(s)},"hitIdHigh":${hi},"nested":{"x":[${lo}]},"hitIdLow": ${lo} }`;
+        const rec = parseRecord(text);
+        assert.equal(rec.hitIdHigh, hi.toString());
+        assert.equal(rec.hitIdLow, lo.toString());
+        assert.equal(rec.pageName, s);
+        const nested = (rec.nested as { x: unknown[] }).x[0];
+        assert.equal(String(nested), lo.toString());
+      },
+    ), { numRuns: 500 });
+  });
+
+  it('property: quoting never changes a document without long integers outside strings', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => {
+      const text = JSON.stringify(v);
+      const parsed = JSON.parse(quoteLongIntegers(text));
+      // Numbers with 16+ integer digits may have become strings; nothing else changes.
+      assert.equal(JSON.stringify(parsed, (_k, x) => (typeof x === 'string' && /^-?\d{16,}$/.test(x) ? Number(x) : x)), JSON.stringify(JSON.parse(text)));
+    }), { numRuns: 300 });
+  });
+});
