@@ -12,7 +12,7 @@ import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './
 import { MAX_REDIRECTS, nextRedirectUrl, RedirectRefused } from './redirectPolicy';
 import { DEFAULT_MAX_RECORD_BYTES, RecordSplitter } from './recordSplitter';
 import { buildStreamUrl, ConfigError, displayUrl, streamKey, type StreamOptions } from './streamConfig';
-import { readCapped, type TokenProvider } from './tokens';
+import { discardBody, readCapped, type TokenProvider } from './tokens';
 
 export interface EngineOptions {
   stream: StreamOptions;
@@ -280,7 +280,7 @@ export class LiveStreamEngine {
       this.log.info(`HTTP ${status} from ${current.host}`);
       if (status === 200) return res;
       if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
-        res.body.destroy();
+        discardBody(res.body);
         if (hop + 1 > MAX_REDIRECTS) throw LiveStreamError.symbolic('too-many-redirects', `More than ${MAX_REDIRECTS} redirects (last from ${current.host}).`);
         const loc = res.headers.location;
         const next = nextRedirectUrl(this.url, current, Array.isArray(loc) ? loc[0] : loc);
@@ -330,7 +330,8 @@ export class LiveStreamEngine {
         if (tail.discardedBytes) this.log.warn(`Discarded ${tail.discardedBytes} bytes of an unfinished record.`);
         res.body.removeListener('data', onRaw);
         gunzip?.removeListener('data', onData);
-        res.body.destroy();
+        gunzip?.on('error', () => undefined);
+        discardBody(res.body);
         gunzip?.destroy();
         reject(err);
       };
@@ -343,8 +344,8 @@ export class LiveStreamEngine {
         const check = () => {
           const quiet = this.clock.now() - lastByteAt;
           if (quiet >= idleMs) {
-            ac.abort();
             finish(new StreamLoss('idle-timeout', `No data for ${Math.round(quiet / 1000)} s (idle timeout ${Math.round(idleMs / 1000)} s).`));
+            ac.abort(); // after finish(): the loss, not the abort, is the reason
           } else {
             idleTimer = this.clock.setTimeout(check, Math.max(idleMs - quiet, 50));
           }

@@ -118,7 +118,7 @@ export class ImsTokenProvider implements TokenProvider {
 }
 
 /** Reads at most `limit` bytes of a body as text and discards the rest. */
-export async function readCapped(body: AsyncIterable<Buffer | Uint8Array> & { destroy?: () => void }, limit: number): Promise<string> {
+export async function readCapped(body: BodyLike, limit: number): Promise<string> {
   const parts: Buffer[] = [];
   let n = 0;
   try {
@@ -129,6 +129,14 @@ export async function readCapped(body: AsyncIterable<Buffer | Uint8Array> & { de
       n += b.length;
     }
   } catch { /* a truncated error body is still worth showing */ }
-  body.destroy?.();
+  discardBody(body);
   return Buffer.concat(parts, n).toString('utf8');
+}
+
+type BodyLike = AsyncIterable<Buffer | Uint8Array> & { destroy?: () => void; on?: (ev: 'error', fn: () => void) => unknown };
+
+/** Releases a response body we no longer read (undici reports an abort as an 'error' event). */
+export function discardBody(body: BodyLike): void {
+  body.on?.('error', () => undefined);
+  body.destroy?.();
 }
