@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// `--only=cli,extension,webview` builds a subset (tests rebuild just what they exercise).
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 
 const common = {
   bundle: true,
@@ -18,14 +20,15 @@ const common = {
 };
 
 const entries = [
-  { ...common, entryPoints: [join(root, 'src/extension.ts')], outfile: join(root, 'dist/extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
-  { ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  { name: 'extension', ...common, entryPoints: [join(root, 'src/extension.ts')], outfile: join(root, 'dist/extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  { name: 'cli', ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
 ];
 if (existsSync(join(root, 'src/webview/main.ts'))) {
-  entries.push({ ...common, entryPoints: [join(root, 'src/webview/main.ts')], outfile: join(root, 'dist/webview/main.js'), platform: 'browser', format: 'iife', target: 'chrome120' });
+  entries.push({ name: 'webview', ...common, entryPoints: [join(root, 'src/webview/main.ts')], outfile: join(root, 'dist/webview/main.js'), platform: 'browser', format: 'iife', target: 'chrome120' });
 }
 
-const contexts = await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => esbuild.context(e)));
+const selected = entries.filter((e) => existsSync(e.entryPoints[0]) && (!only || only.includes(e.name)));
+const contexts = await Promise.all(selected.map(({ name: _name, ...e }) => esbuild.context(e)));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
 } else {

@@ -1,2 +1,184 @@
-// Placeholder; the CLI lands with the engine issue.
-process.stdout.write('livestream-inspector CLI\n');
+import { systemClock } from '../core/clock';
+import { FileCooldownStore, defaultStateDir } from '../core/cooldownStore';
+import { ConfigError } from '../core/streamConfig';
+import { LiveStreamEngine } from '../core/liveStreamEngine';
+import { LiveStreamError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import type { EngineSnapshot, StoredHit } from '../core/model';
+import { MockLiveStreamServer } from '../core/mock/mockServer';
+import { stateLine } from '../core/statusView';
+import { ImsTokenProvider, StaticTokenProvider, type TokenProvider } from '../core/tokens';
+import { isLoopbackHost } from '../core/streamConfig';
+import { parseCli, USAGE, UsageError, type MockArgs, type TailArgs } from './args';
+import { StatusLine } from './statusLine';
+
+/** Exit codes (documented in USAGE). */
+export const EXIT = { ok: 0, usage: 2, permanent: 3, auth: 4, internal: 1 } as const;
+
+function err(line: string): void {
+  status?.clear();
+  process.stderr.write(`${line}\n`);
+  status?.redraw();
+}
+
+let status: StatusLine | undefined;
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseCli(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`livestream: ${e.message}\n\n${USAGE}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  if (args.cmd === 'help') { process.stdout.write(`${USAGE}\n`); return EXIT.ok; }
+  if (args.cmd === 'mock') return runMock(args);
+  return runTail(args);
+}
+
+function credentials(args: TailArgs, url: string): TokenProvider | undefined {
+  const env = process.env;
+  if (env.LIVESTREAM_ACCESS_TOKEN) return new StaticTokenProvider(env.LIVESTREAM_ACCESS_TOKEN);
+  if (env.LIVESTREAM_CLIENT_ID || env.LIVESTREAM_CLIENT_SECRET) {
+    if (!env.LIVESTREAM_CLIENT_ID || !env.LIVESTREAM_CLIENT_SECRET) throw new UsageError('set both LIVESTREAM_CLIENT_ID and LIVESTREAM_CLIENT_SECRET');
+    return new ImsTokenProvider({ clientId: env.LIVESTREAM_CLIENT_ID, clientSecret: env.LIVESTREAM_CLIENT_SECRET, scopes: args.scopes, imsUrl: args.imsUrl }, systemClock);
+  }
+  let host = '';
+  try { host = new URL(url).hostname; } catch { /* the engine reports the bad URL */ }
+  if (isLoopbackHost(host)) return undefined; // a local mock without auth
+  throw new UsageError('no credentials: set LIVESTREAM_ACCESS_TOKEN, or LIVESTREAM_CLIENT_ID and LIVESTREAM_CLIENT_SECRET');
+}
+
+async function runTail(args: TailArgs): Promise<number> {
+  let mock: MockLiveStreamServer | undefined;
+  let engine: LiveStreamEngine;
+  const verbose = args.verbose;
+  const log: Logger = {
+    debug: (m) => { if (verbose) err(`· ${m}`); },
+    info: (m) => { if (verbose) err(`· ${m}`); },
+    warn: (m) => err(`warning: ${m}`),
+    error: (m) => err(`error: ${m}`),
+  };
+  try {
+    if (args.demo) {
+      mock = await MockLiveStreamServer.start({ rate: 5, ghostSeconds: 0 });
+      err(`demo stream on ${mock.streamUrl}`);
+    }
+    const url = mock ? mock.streamUrl : args.url!;
+    const tokens = mock ? undefined : credentials(args, url);
+    engine = new LiveStreamEngine({
+      stream: { url, maxConnections: args.maxConnections, reset: args.reset as 'smallest' | 'largest' | undefined, smoothing: args.smoothing, smoothingBucketSize: args.smoothingBucketSize },
+      tokens,
+      clientId: process.env.LIVESTREAM_CLIENT_ID || undefined,
+      cooldownMs: args.cooldownSeconds * 1000,
+      idleTimeoutMs: args.idleTimeoutSeconds * 1000,
+      store: new FileCooldownStore(args.stateDir ?? defaultStateDir(), (m) => log.warn(m)),
+      log,
+    });
+  } catch (e) {
+    await mock?.close();
+    if (e instanceof UsageError || e instanceof ConfigError || (e instanceof LiveStreamError && e.code === 'config')) {
+      process.stderr.write(`livestream: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+
+  const out = new HitWriter(process.stdout, engine);
+  engine.onHits((hits) => out.write(hits));
+  if (process.stderr.isTTY) status = new StatusLine(process.stderr, () => stateLine(engine.snapshot(), Date.now()));
+  let lastLine = '';
+  engine.onState((s: EngineSnapshot) => {
+    const line = stateLine(s, Date.now());
+    const key = `${s.state.kind}:${'until' in s.state ? s.state.until : ''}`;
+    if (key === lastLine) return;
+    lastLine = key;
+    const e = s.lastError;
+    const errText = e && (s.state.kind === 'cooldown' || s.state.kind === 'stopped') && s.state.code !== 'user' && s.state.code !== 'cooldown'
+      ? ` — ${e.code}: ${e.description}${e.explanation && s.state.kind === 'stopped' ? '' : ` (${e.explanation})`}` : '';
+    err(`[${new Date().toISOString()}] ${line}${errText}`);
+  });
+
+  let signalled = false;
+  const onSignal = (sig: string) => {
+    if (signalled) { process.exit(EXIT.ok); }
+    signalled = true;
+    err(`${sig}: closing the connection`);
+    void engine.stop(`Stopped by ${sig}.`);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  await engine.start({ force: args.force });
+  await out.flush();
+  status?.stop();
+  await engine.dispose();
+  await mock?.close();
+  if (signalled) return EXIT.ok;
+  const s = engine.snapshot();
+  if (s.state.kind === 'stopped' && s.state.code !== 'user') {
+    const code = s.lastError?.code ?? s.state.code;
+    process.stderr.write(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}\n  ${s.lastError.explanation}` : s.state.reason}\n`);
+    return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
+  }
+  return EXIT.ok;
+}
+
+/**
+ * Writes raw records (the exact text the server sent, so every digit survives)
+ * in one write per batch, and pauses reading when stdout pushes back.
+ */
+class HitWriter {
+  private waiting = false;
+  constructor(private readonly stream: NodeJS.WriteStream, private readonly engine: LiveStreamEngine) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      // A closed pipe (`| head`) ends the program quietly, like any Unix tool.
+      if (e.code === 'EPIPE') void engine.stop('Output closed.');
+    });
+  }
+
+  write(hits: StoredHit[]): void {
+    let text = '';
+    for (const h of hits) text += `${h.raw}\n`;
+    status?.clear();
+    const ok = this.stream.write(text);
+    status?.redraw();
+    if (!ok && !this.waiting) {
+      this.waiting = true;
+      this.engine.pauseReading();
+      this.stream.once('drain', () => { this.waiting = false; this.engine.resumeReading(); });
+    }
+  }
+
+  flush(): Promise<void> {
+    return new Promise((r) => { if (this.stream.writableNeedDrain) this.stream.once('drain', () => r()); else r(); });
+  }
+}
+
+async function runMock(args: MockArgs): Promise<number> {
+  const mock = await MockLiveStreamServer.start({
+    port: args.port, rate: args.rate, maxConnections: args.maxConnections, ghostSeconds: args.ghostSeconds,
+    replayOnReconnect: args.replay, seed: args.seed, emptyRecordEvery: args.emptyEvery,
+  });
+  process.stdout.write(`${mock.streamUrl}\n`);
+  process.stderr.write(`mock Live Stream on ${mock.origin} (stream ${mock.streamUrl}, control POST ${mock.origin}/_mock/control); Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await mock.close();
+  return EXIT.ok;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    // Last resort: one clear line, no stack trace (set LIVESTREAM_DEBUG=1 for one).
+    process.stderr.write(`livestream: unexpected error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env.LIVESTREAM_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    process.exitCode = EXIT.internal;
+  },
+);

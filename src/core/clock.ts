@@ -14,10 +14,8 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, Math.max(0, ms));
-    // A pending reconnect must not keep a CLI alive after the user asked it to stop.
-    t.unref?.();
-    return t as unknown as TimerHandle;
+    // Not unref'd: a pending reconnect is what keeps the CLI alive during a cooldown.
+    return setTimeout(fn, Math.max(0, ms)) as unknown as TimerHandle;
   },
   clearTimeout: (h) => { if (h) clearTimeout(h as unknown as NodeJS.Timeout); },
 };

@@ -156,6 +156,16 @@ export class LiveStreamEngine {
     if (this.state.kind !== 'stopped') this.setState({ kind: 'stopped', since: this.clock.now(), code: 'user', reason });
   }
 
+  /**
+   * Back-pressure for a slow consumer (e.g. a CLI piped into a slow reader):
+   * stops reading the socket so TCP holds the data instead of our memory.
+   */
+  pauseReading(): void { this.readPaused = true; this.body?.pause(); }
+  resumeReading(): void { this.readPaused = false; this.body?.resume(); }
+
+  private body?: Dispatcher.ResponseData['body'];
+  private readPaused = false;
+
   /** Stops and releases the HTTP agent. */
   async dispose(): Promise<void> {
     await this.stop();
@@ -325,6 +335,7 @@ export class LiveStreamEngine {
       const finish = (err: Error) => {
         if (done) return;
         done = true;
+        this.body = undefined;
         this.clock.clearTimeout(idleTimer);
         const tail = splitter.end();
         if (tail.discardedBytes) this.log.warn(`Discarded ${tail.discardedBytes} bytes of an unfinished record.`);
@@ -353,6 +364,8 @@ export class LiveStreamEngine {
         idleTimer = this.clock.setTimeout(check, idleMs);
       }
       res.body.on('data', onRaw);
+      this.body = res.body;
+      if (this.readPaused) res.body.pause();
       res.body.on('end', () => {
         if (gunzip) gunzip.end(); else finish(new StreamLoss('stream-ended', 'The server closed the stream.'));
       });

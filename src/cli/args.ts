@@ -1,0 +1,142 @@
+import { parseArgs } from 'node:util';
+
+/** A bad command line: exit code 2, nothing sent. */
+export class UsageError extends Error {}
+
+export const USAGE = `Usage:
+  livestream tail --url URL [options]     stream hits to stdout, one JSON record per line
+  livestream tail --demo [options]        the same, from a built-in demo stream (no credentials)
+  livestream mock [--port P] [--rate R]   run the mock Live Stream server on 127.0.0.1
+
+tail options:
+  --max-connections N        1..8, must match every other client of the stream
+  --reset smallest|largest   where a new connection starts
+  --smoothing                server-side smoothing of bursts
+  --smoothing-bucket-size S  1..7200 seconds (with --smoothing)
+  --cooldown SECONDS         wait after a lost connection (default 60; lower values cause 409s)
+  --idle-timeout SECONDS     treat this much silence as a loss (default 0 = off)
+  --ims-url URL              Adobe IMS token endpoint (client credentials)
+  --scopes LIST              comma-separated OAuth scopes
+  --state-dir DIR            where the shared cooldown clock lives (default: your cache directory)
+  --force                    connect now, ignoring a cooldown left by an earlier run
+  --verbose                  log every request and decision to stderr
+
+mock options:
+  --port P  --rate R  --max-connections N  --ghost-seconds S  --replay N  --seed N  --empty-every N
+
+Credentials come only from the environment (never the command line):
+  LIVESTREAM_ACCESS_TOKEN, or LIVESTREAM_CLIENT_ID + LIVESTREAM_CLIENT_SECRET
+
+Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments, 3 permanent server error
+or refused redirect, 4 authentication that a new token cannot fix.`;
+
+export interface TailArgs {
+  cmd: 'tail';
+  url?: string;
+  demo: boolean;
+  maxConnections?: number;
+  reset?: string;
+  smoothing: boolean;
+  smoothingBucketSize?: number;
+  cooldownSeconds: number;
+  idleTimeoutSeconds: number;
+  imsUrl?: string;
+  scopes?: string;
+  stateDir?: string;
+  force: boolean;
+  verbose: boolean;
+}
+
+export interface MockArgs {
+  cmd: 'mock';
+  port: number;
+  rate: number;
+  maxConnections?: number;
+  ghostSeconds: number;
+  replay: number;
+  seed?: number;
+  emptyEvery: number;
+}
+
+export type CliArgs = TailArgs | MockArgs | { cmd: 'help' };
+
+const SECRET_FLAGS = /^--?(token|access-token|secret|client-secret|password|client-id)(=|$)/;
+
+function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+    const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` ≥ ${opts.min}` : '';
+    throw new UsageError(`--${name} must be ${opts.int ? 'an integer' : 'a number'}${range}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  const secret = argv.find((a) => SECRET_FLAGS.test(a));
+  if (secret) throw new UsageError(`${secret.split('=')[0]} is not accepted: credentials on a command line leak into shell history and process lists. Use LIVESTREAM_ACCESS_TOKEN or LIVESTREAM_CLIENT_ID + LIVESTREAM_CLIENT_SECRET.`);
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') return { cmd: 'help' };
+  try {
+    if (cmd === 'tail') {
+      const { values: v } = parseArgs({
+        args: rest,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          url: { type: 'string' }, demo: { type: 'boolean' }, 'max-connections': { type: 'string' }, reset: { type: 'string' },
+          smoothing: { type: 'boolean' }, 'smoothing-bucket-size': { type: 'string' }, cooldown: { type: 'string' },
+          'idle-timeout': { type: 'string' }, 'ims-url': { type: 'string' }, scopes: { type: 'string' }, 'state-dir': { type: 'string' },
+          force: { type: 'boolean' }, verbose: { type: 'boolean' },
+        },
+      });
+      if (!v.url && !v.demo) throw new UsageError('tail needs --url URL or --demo');
+      if (v.url && v.demo) throw new UsageError('use either --url or --demo, not both');
+      if (v.reset !== undefined && v.reset !== 'smallest' && v.reset !== 'largest') throw new UsageError(`--reset must be smallest or largest, got ${JSON.stringify(v.reset)}`);
+      const bucket = num('smoothing-bucket-size', v['smoothing-bucket-size'], { int: true, min: 1, max: 7200 });
+      if (bucket !== undefined && !v.smoothing) throw new UsageError('--smoothing-bucket-size needs --smoothing');
+      return {
+        cmd: 'tail',
+        url: v.url,
+        demo: !!v.demo,
+        maxConnections: num('max-connections', v['max-connections'], { int: true, min: 1, max: 8 }),
+        reset: v.reset,
+        smoothing: !!v.smoothing,
+        smoothingBucketSize: bucket,
+        cooldownSeconds: num('cooldown', v.cooldown, { min: 0, max: 86_400 }) ?? 60,
+        idleTimeoutSeconds: num('idle-timeout', v['idle-timeout'], { min: 0, max: 86_400 }) ?? 0,
+        imsUrl: v['ims-url'],
+        scopes: v.scopes,
+        stateDir: v['state-dir'],
+        force: !!v.force,
+        verbose: !!v.verbose,
+      };
+    }
+    if (cmd === 'mock') {
+      const { values: v } = parseArgs({
+        args: rest,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          port: { type: 'string' }, rate: { type: 'string' }, 'max-connections': { type: 'string' }, 'ghost-seconds': { type: 'string' },
+          replay: { type: 'string' }, seed: { type: 'string' }, 'empty-every': { type: 'string' },
+        },
+      });
+      return {
+        cmd: 'mock',
+        port: num('port', v.port, { int: true, min: 0, max: 65535 }) ?? 0,
+        rate: num('rate', v.rate, { min: 0, max: 100_000 }) ?? 5,
+        maxConnections: num('max-connections', v['max-connections'], { int: true, min: 1, max: 8 }),
+        ghostSeconds: num('ghost-seconds', v['ghost-seconds'], { min: 0, max: 3600 }) ?? 0,
+        replay: num('replay', v.replay, { int: true, min: 0, max: 10_000 }) ?? 5,
+        seed: num('seed', v.seed, { int: true }),
+        emptyEvery: num('empty-every', v['empty-every'], { int: true, min: 0 }) ?? 0,
+      };
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    // parseArgs' own errors (unknown option, missing value) are usage errors too.
+    throw new UsageError((e as Error).message);
+  }
+  throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+}

@@ -1,0 +1,103 @@
+import type { EngineSnapshot } from './model';
+
+/**
+ * The status bar as a pure function of the engine model (rust-analyzer's
+ * habit): unit-tested here, merely applied by the host.
+ */
+export interface StatusView {
+  /** Status bar text with codicons, e.g. `$(pulse) Live Stream 42.3/s`. */
+  text: string;
+  /** Markdown (trusted only for the listed command links; all server text is escaped). */
+  tooltip: string;
+  /** Theme colour id for the background, if any. */
+  background?: 'statusBarItem.warningBackground' | 'statusBarItem.errorBackground';
+  /** Accessibility label (no codicons). */
+  ariaLabel: string;
+}
+
+/** Commands the tooltip may link to (the host enables exactly these). */
+export const TOOLTIP_COMMANDS = ['liveStream.connectNow', 'liveStream.disconnect', 'liveStream.showHits', 'liveStream.showLog', 'liveStream.connect', 'liveStream.connectDemo'] as const;
+
+export function formatRate(r: number): string {
+  return r >= 100 ? String(Math.round(r)) : r.toFixed(1);
+}
+
+/** "1 min 05 s" / "42 s". */
+export function formatCountdown(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/** One plain line describing the state, for the CLI's stderr and logs. */
+export function stateLine(s: EngineSnapshot, now: number): string {
+  const st = s.state;
+  switch (st.kind) {
+    case 'idle': return 'disconnected';
+    case 'connecting': return st.attempt > 1 ? `connecting (attempt ${st.attempt})…` : 'connecting…';
+    case 'connected': return `connected · ${formatRate(s.stats.hitsPerSecond)} hits/s · ${s.stats.received} received · ${s.stats.duplicates} duplicates dropped`;
+    case 'cooldown': return `cooling down after ${causeText(st.code)}: next attempt in ${formatCountdown(st.until - now)}`;
+    case 'stopped': return st.code === 'user' ? 'disconnected' : `stopped (${st.code}): ${st.reason}`;
+  }
+}
+
+function causeText(code: string): string {
+  if (code === 'cooldown') return 'an earlier connection';
+  if (code === 'user') return 'your disconnect';
+  return /^\d{3}$/.test(code) ? code : code.replace(/-/g, ' ');
+}
+
+/** Escapes text for a MarkdownString so server-provided text cannot inject links or markup. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+function timeOf(ms: number): string {
+  return new Date(ms).toLocaleTimeString();
+}
+
+export function statusView(s: EngineSnapshot, now: number): StatusView {
+  const st = s.state;
+  const err = s.lastError;
+  // The last error code stays visible until the next successful connection.
+  const errTag = err && st.kind !== 'connected' && st.kind !== 'idle' && !(st.kind === 'stopped' && st.code === 'user') ? ` ${err.code}` : '';
+  let text: string;
+  let background: StatusView['background'];
+  let label: string;
+  switch (st.kind) {
+    case 'idle':
+      text = '$(debug-disconnect) Live Stream'; label = 'Live Stream: disconnected'; break;
+    case 'connecting':
+      text = `$(loading~spin) Live Stream${errTag}`; label = `Live Stream: connecting${errTag}`; break;
+    case 'connected':
+      text = `$(pulse) Live Stream ${formatRate(s.stats.hitsPerSecond)}/s`; label = `Live Stream: connected, ${formatRate(s.stats.hitsPerSecond)} hits per second`; break;
+    case 'cooldown':
+      text = `$(watch) Live Stream${errTag || (st.code !== 'cooldown' && st.code !== 'user' ? ` ${st.code}` : '')} ${formatCountdown(st.until - now)}`;
+      background = 'statusBarItem.warningBackground';
+      label = `Live Stream: cooling down, reconnecting in ${formatCountdown(st.until - now)}`;
+      break;
+    case 'stopped':
+      if (st.code === 'user') { text = '$(debug-disconnect) Live Stream'; label = 'Live Stream: disconnected'; }
+      else { text = `$(error) Live Stream ${st.code}`; background = 'statusBarItem.errorBackground'; label = `Live Stream: stopped, ${st.code}`; }
+      break;
+  }
+
+  const lines: string[] = [];
+  lines.push(`**Live Stream** · ${escapeMarkdown(s.streamUrl || 'no stream configured')}`, '');
+  lines.push(`State: ${escapeMarkdown(stateLine(s, now))}`);
+  if ('since' in st) lines.push(`Since: ${timeOf(st.since)}`);
+  lines.push(`Hits received: ${s.stats.received} · duplicates dropped: ${s.stats.duplicates}${s.stats.malformed ? ` · malformed: ${s.stats.malformed}` : ''}`);
+  if (err) {
+    lines.push('', `Last error: **${escapeMarkdown(err.code)}** at ${timeOf(err.at)}${st.kind === 'connected' ? ' (resolved)' : ''}`);
+    if (err.description) lines.push(`> ${escapeMarkdown(err.description.slice(0, 300))}`, '');
+    lines.push(escapeMarkdown(err.explanation));
+  }
+  const links: string[] = [];
+  if (st.kind === 'cooldown') links.push('[Connect now](command:liveStream.connectNow "Skip the cooldown (may cause 409)")');
+  if (st.kind === 'connected' || st.kind === 'connecting' || st.kind === 'cooldown') links.push('[Disconnect](command:liveStream.disconnect)');
+  if (st.kind === 'idle' || st.kind === 'stopped') links.push('[Connect](command:liveStream.connect)', '[Demo](command:liveStream.connectDemo)');
+  links.push('[Show Hits](command:liveStream.showHits)', '[Show Log](command:liveStream.showLog)');
+  lines.push('', links.join(' · '));
+  return { text, tooltip: lines.join('  \n'), background, ariaLabel: label };
+}

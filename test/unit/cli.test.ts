@@ -1,0 +1,221 @@
+import { strict as assert } from 'node:assert';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockLiveStreamServer } from '../../src/core/mock/mockServer';
+import { until } from '../support/engineHelpers';
+
+const root = join(__dirname, '../..');
+const cli = join(root, 'dist/cli.js');
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  lines: () => string[];
+  exit: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, stdout: () => out, stderr: () => err, lines: () => out.split('\n').filter(Boolean), exit };
+}
+
+function hitIds(lines: string[]): string[] {
+  return lines.map((l) => {
+    const m = /"hitIdHigh":(\d+),"hitIdLow":(\d+)/.exec(l);
+    assert.ok(m, `no id in ${l.slice(0, 200)}`);
+    return `${m[1]}:${m[2]}`;
+  });
+}
+
+describe('CLI (dist/cli.js against the mock over loopback)', function () {
+  this.timeout(30_000);
+  let mock: MockLiveStreamServer | undefined;
+  let stateDir: string;
+  const runs: Run[] = [];
+  const tail = (args: string[], env: Record<string, string> = {}) => {
+    const r = run(['tail', '--state-dir', stateDir, ...args], env);
+    runs.push(r);
+    return r;
+  };
+
+  before(() => {
+    // Test the real bundle, freshly built.
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--only=cli'], { cwd: root, stdio: 'inherit' });
+    assert.ok(existsSync(cli));
+  });
+  beforeEach(() => { stateDir = mkdtempSync(join(tmpdir(), 'lsi-cli-')); });
+  afterEach(async () => {
+    for (const r of runs.splice(0)) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+    await mock?.close();
+    mock = undefined;
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('prints every hit once, with exactly the digits the server sent', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 200, replayOnReconnect: 5 });
+    const fixture = readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8').replace(/\r?\n\s*/g, ' ');
+    const r = tail(['--url', mock.streamUrl, '--cooldown', '0.2']);
+    await until(() => r.lines().length >= 20, 10_000, 'hits');
+    mock.inject(fixture);
+    await until(() => r.stdout().includes('4948646782672799561'), 5000, 'fixture');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    const line = r.lines().find((l) => l.includes('4948646782672799561'))!;
+    assert.match(line, /"hitIdHigh": 2948027281753079808,/);
+    assert.match(line, /"hitIdLow": 4948646782672799561,/);
+    assert.match(line, /"visIdLow": 2512895455560210216,/);
+    const ids = hitIds(r.lines().filter((l) => !l.includes('4948646782672799561')));
+    assert.equal(new Set(ids).size, ids.length, 'no duplicates');
+  });
+
+  it('mid-stream socket reset: no partial hit printed, replayed hits not printed twice', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 100, replayOnReconnect: 10 });
+    const r = tail(['--url', mock.streamUrl, '--cooldown', '0.3']);
+    for (let i = 0; i < 3; i++) {
+      const before = r.lines().length;
+      await until(() => r.lines().length >= before + 10, 10_000, 'hits before reset');
+      await mock.dropAll('reset');
+    }
+    await until(() => mock!.requests.filter((q) => q.status === 200).length >= 4, 10_000, 'reconnected 3 times');
+    await until(() => r.lines().length >= 60, 10_000, 'more hits');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    for (const l of r.lines()) assert.doesNotThrow(() => JSON.parse(l), `partial or broken line: ${l.slice(0, 100)}`);
+    const ids = hitIds(r.lines());
+    assert.equal(new Set(ids).size, ids.length, 'replayed hits printed twice');
+    assert.ok(mock.requests.length >= 4);
+  });
+
+  it('ghost connections: with cooldown ≥ ghost time, never a self-inflicted 409', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 50, ghostSeconds: 0.5, maxConnections: 1 });
+    const r = tail(['--url', mock.streamUrl, '--max-connections', '1', '--cooldown', '0.7']);
+    for (let i = 0; i < 3; i++) {
+      await until(() => mock!.activeConnections === 1, 10_000, 'connected');
+      await mock.dropAll('reset');
+    }
+    await until(() => mock!.requests.filter((q) => q.status === 200).length >= 4, 10_000, 'four connections');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    const statuses = mock.requests.map((q) => q.status);
+    assert.ok(!statuses.includes(409), `statuses: ${statuses.join(',')}`);
+  });
+
+  it('…and the same drill with a 0.1 s cooldown does hit the ghost (the test can fail)', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 50, ghostSeconds: 0.5, maxConnections: 1 });
+    const r = tail(['--url', mock.streamUrl, '--max-connections', '1', '--cooldown', '0.1']);
+    await until(() => mock!.activeConnections === 1, 10_000, 'connected');
+    await mock.dropAll('reset');
+    await until(() => mock!.requests.some((q) => q.status === 409), 10_000, 'a 409');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+  });
+
+  it('backs off after repeated 409/503: gaps double from the cooldown', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 10 });
+    mock.enqueue({ status: 409 }, { status: 503 }, { status: 409 });
+    const r = tail(['--url', mock.streamUrl, '--cooldown', '0.25']);
+    await until(() => mock!.requests.length >= 4, 15_000, 'four attempts');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    const at = mock.requests.slice(0, 4).map((q) => q.at);
+    const gaps = [at[1] - at[0], at[2] - at[1], at[3] - at[2]];
+    const expected = [250, 500, 1000];
+    gaps.forEach((g, i) => assert.ok(g >= expected[i] && g < expected[i] * 1.1 + 400, `gap ${i}: ${g} ms, expected ≥ ${expected[i]}`));
+    assert.match(r.stderr(), /409/);
+    assert.match(r.stderr(), /503/);
+  });
+
+  it('idle timeout: silence is a loss, reconnect after the cooldown', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 20 });
+    const r = tail(['--url', mock.streamUrl, '--idle-timeout', '0.5', '--cooldown', '0.2']);
+    await until(() => r.lines().length > 0, 10_000, 'hits');
+    mock.pause();
+    await until(() => mock!.requests.length >= 2, 10_000, 'reconnect after idle');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    assert.match(r.stderr(), /idle/i);
+  });
+
+  it('SIGINT during a cooldown exits 0 promptly; the loss time is persisted for the next run', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 20 });
+    const r = tail(['--url', mock.streamUrl]);
+    await until(() => r.lines().length > 0, 10_000, 'hits');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    const files = readdirSync(stateDir).filter((f) => f.startsWith('cooldown-'));
+    assert.equal(files.length, 1);
+    const rec = JSON.parse(readFileSync(join(stateDir, files[0]), 'utf8'));
+    assert.ok(Math.abs(rec.lastLossAt - Date.now()) < 5000);
+    // A second run honours the 60 s cooldown the first one left behind…
+    const r2 = tail(['--url', mock.streamUrl]);
+    await until(() => /cooling down/.test(r2.stderr()), 10_000, 'cooldown line');
+    assert.equal(mock.requests.length, 1, 'no request during the cooldown');
+    const t0 = Date.now();
+    r2.child.kill('SIGTERM');
+    assert.equal(await r2.exit, 0);
+    assert.ok(Date.now() - t0 < 2000, 'prompt exit during cooldown');
+    // …unless forced.
+    const r3 = tail(['--url', mock.streamUrl, '--force']);
+    await until(() => r3.lines().length > 0, 10_000, 'forced connect');
+    r3.child.kill('SIGINT');
+    assert.equal(await r3.exit, 0);
+  });
+
+  it('exit codes: 3 for permanent errors and refused redirects, 4 for auth, 2 for bad arguments (no request made)', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 5, accessToken: 'good-token-123' });
+    mock.enqueue({ status: 404 });
+    const a = tail(['--url', mock.streamUrl], { LIVESTREAM_ACCESS_TOKEN: 'good-token-123' });
+    assert.equal(await a.exit, 3);
+    assert.match(a.stderr(), /404/);
+
+    mock.enqueue({ status: 302, location: 'https://evil.example.com/steal' });
+    const b = tail(['--url', mock.streamUrl], { LIVESTREAM_ACCESS_TOKEN: 'good-token-123' });
+    assert.equal(await b.exit, 3);
+    assert.match(b.stderr(), /evil\.example\.com/);
+
+    const c = tail(['--url', mock.streamUrl], { LIVESTREAM_ACCESS_TOKEN: 'wrong-token-456' });
+    assert.equal(await c.exit, 4);
+    assert.match(c.stderr(), /401/);
+    assert.doesNotMatch(c.stderr() + c.stdout(), /wrong-token-456/, 'token never printed');
+
+    const n = mock.requests.length;
+    for (const bad of [['--max-connections', '9'], ['--reset', 'oldest'], ['--smoothing', '--smoothing-bucket-size', '7201'], ['--cooldown', 'soon'], ['--bogus'], ['--token', 'abc']]) {
+      const d = tail(['--url', mock.streamUrl, ...bad], { LIVESTREAM_ACCESS_TOKEN: 'good-token-123' });
+      assert.equal(await d.exit, 2, bad.join(' '));
+      assert.doesNotMatch(d.stderr(), /at .*\.js:\d+/, 'no stack trace');
+    }
+    const e = tail(['--url', 'https://livestream.adobe.net/api/1/stream/x']);
+    assert.equal(await e.exit, 2);
+    assert.match(e.stderr(), /LIVESTREAM_ACCESS_TOKEN/);
+    assert.equal(mock.requests.length, n, 'no request for bad arguments');
+  });
+
+  it('client credentials from the environment, against the IMS-like endpoint', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 20, clientId: 'cid', clientSecret: 'csecret-789' });
+    const r = tail(['--url', mock.streamUrl, '--ims-url', mock.tokenUrl, '--scopes', 'openid,AdobeID'], { LIVESTREAM_CLIENT_ID: 'cid', LIVESTREAM_CLIENT_SECRET: 'csecret-789' });
+    await until(() => r.lines().length > 0, 10_000, 'hits');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    assert.equal(mock.tokenRequests, 1);
+    const streamReq = mock.requests.find((q) => q.path.includes('/stream/'));
+    assert.equal(streamReq?.apiKey, 'cid');
+    assert.match(streamReq?.authorization ?? '', /^Bearer mock-/);
+    assert.doesNotMatch(r.stderr(), /csecret-789/);
+  });
+
+  it('--demo works with no credentials', async () => {
+    const r = tail(['--demo']);
+    await until(() => r.lines().length >= 2, 10_000, 'demo hits');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    hitIds(r.lines());
+  });
+});
