@@ -348,7 +348,13 @@ export class LiveStreamEngine {
       };
       const onRaw = (chunk: Buffer) => {
         lastByteAt = this.clock.now();
-        if (gunzip) gunzip.write(chunk); else onData(chunk);
+        // Respect gunzip's back-pressure, or its input buffer grows without bound
+        // whenever the network is faster than decompression + parsing.
+        if (!gunzip) onData(chunk);
+        else if (!gunzip.write(chunk)) {
+          res.body.pause();
+          gunzip.once('drain', () => { if (!this.readPaused && !done) res.body.resume(); });
+        }
       };
       const idleMs = this.opts.idleTimeoutMs ?? 0;
       if (idleMs > 0) {

@@ -46,26 +46,56 @@ export function quoteLongIntegers(text: string): string {
   return out;
 }
 
+const LONG_RUN = /\d{16,}/g;
+const KEY_LONG_INT = /"([^"\\]+)"\s*:\s*(-?\d{16,})(?=\s*[,\]}])/g;
+
 /**
  * Parses one record. Integers beyond 2^53 and all id fields become strings with
  * the exact digits. Throws RecordParseError unless the record is a JSON object.
+ *
+ * Fast path (real hits): one native parse, then the few long integers are put
+ * back from the text, which is only safe when every 16+ digit run in the text
+ * is a `"key": digits` pair of a top-level field named once. Anything else
+ * (long digits in strings or nested objects, floats) takes the quoting path.
  */
 export function parseRecord(text: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(quoteLongIntegers(text));
+    value = JSON.parse(text);
   } catch (e) {
     throw new RecordParseError(`not valid JSON: ${(e as Error).message}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new RecordParseError('a record must be a JSON object');
   }
-  const rec = value as Record<string, unknown>;
+  let rec = value as Record<string, unknown>;
+  if (HAS_LONG_DIGITS.test(text) && !restoreTopLevel(rec, text)) {
+    rec = JSON.parse(quoteLongIntegers(text)) as Record<string, unknown>;
+  }
   for (const f of ID_FIELDS) {
     const v = rec[f];
     if (typeof v === 'number' && Number.isInteger(v)) rec[f] = String(v);
   }
   return rec;
+}
+
+/** Puts exact digits back into top-level fields; false when the text is not the simple case. */
+function restoreTopLevel(rec: Record<string, unknown>, text: string): boolean {
+  const runs = text.match(LONG_RUN)?.length ?? 0;
+  const found: [string, string][] = [];
+  KEY_LONG_INT.lastIndex = 0;
+  for (let m = KEY_LONG_INT.exec(text); m; m = KEY_LONG_INT.exec(text)) found.push([m[1], m[2]]);
+  if (found.length !== runs) return false;
+  const seen = new Set<string>();
+  for (const [k, digits] of found) {
+    if (seen.has(k)) return false;
+    seen.add(k);
+    const v = Object.prototype.hasOwnProperty.call(rec, k) ? rec[k] : undefined;
+    // The pair might belong to a nested object; the top-level value must be the same number.
+    if (typeof v !== 'number' || v !== Number(digits)) return false;
+  }
+  for (const [k, digits] of found) rec[k] = digits;
+  return true;
 }
 
 /** The dedupe key: exact `hitIdHigh:hitIdLow`, or '' when the record has no usable id. */

@@ -135,7 +135,8 @@ describe('LiveStreamEngine', function () {
   });
 
   it('waits the cooldown after an established connection is lost, then resets the back-off', async () => {
-    server.next(status(503), (_req, res) => { const w = streamTo(res); w.write(`${ID(1)}\n`); setTimeout(() => res.destroy(), 20); });
+    let live!: ServerResponse;
+    server.next(status(503), (_req, res) => { live = res; const w = streamTo(res); w.write(`${ID(1)}\n`); });
     server.otherwise((_req, res) => { streamTo(res); });
     const e = make({ cooldownMs: 60_000 });
     const c = collectHits(e);
@@ -143,6 +144,7 @@ describe('LiveStreamEngine', function () {
     await waitForState(e, 'cooldown');
     await clock.advance(60_000);
     await c.until(1);
+    live.destroy();
     const lost = await waitForState(e, 'cooldown');
     if (lost.state.kind !== 'cooldown') throw new Error('unreachable');
     assert.equal(lost.state.until - clock.now(), 60_000, 'cooldown after a loss is the plain cooldown');
@@ -163,14 +165,18 @@ describe('LiveStreamEngine', function () {
   });
 
   it('mid-record reset: the partial record is never delivered', async () => {
-    server.next((_req, res) => {
-      const w = streamTo(res);
-      w.write(`${ID(1)}\n${ID(2).slice(0, 30)}`);
-      setTimeout(() => res.socket?.destroy(), 30);
-    });
+    let w!: ReturnType<typeof streamTo>;
+    let res!: ServerResponse;
+    server.next((_req, r) => { res = r; w = streamTo(r); });
     const e = make();
     const c = collectHits(e);
     void e.start();
+    await waitForState(e, 'connected');
+    w.write(`${ID(1)}\n`);
+    await c.until(1);
+    w.write(ID(2).slice(0, 30));
+    await new Promise((r) => setTimeout(r, 50)); // let the half record reach the client before the reset
+    res.socket?.resetAndDestroy();
     await waitForState(e, 'cooldown');
     assert.deepEqual(c.hits.map((h) => h.data.pageName), ['p1']);
   });
