@@ -1,0 +1,292 @@
+import { join } from 'node:path';
+import { systemClock, type Clock, type TimerHandle } from './clock';
+import { ConnectionLease, type HolderInfo } from './connectionLease';
+import { FileCooldownStore } from './cooldownStore';
+import { HitStore } from './hitStore';
+import { LiveStreamEngine, type EngineOptions } from './liveStreamEngine';
+import type { Logger } from './logger';
+import type { EngineSnapshot, StoredHit } from './model';
+import { MockLiveStreamServer } from './mock/mockServer';
+import { RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
+import { buildStreamUrl, ConfigError, streamKey, type StreamOptions } from './streamConfig';
+import { ImsTokenProvider, StaticTokenProvider, type TokenProvider } from './tokens';
+
+/** Credentials as the host's secret storage returns them. */
+export type Credentials =
+  | { kind: 'accessToken'; token: string }
+  | { kind: 'clientCredentials'; clientId: string; clientSecret: string };
+
+/** A problem the user must fix; `action` names what helps ('settings' | 'credentials'). */
+export class UserError extends Error {
+  constructor(message: string, readonly action?: 'settings' | 'credentials' | 'takeover', readonly setting?: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export interface ServiceDeps {
+  /** Folder shared by all windows of the profile (VS Code global storage). */
+  stateDir: string;
+  log: Logger;
+  clock?: Clock;
+  /** Unique per window/extension host. */
+  holderId: string;
+  /** Shown to other windows ("held by <label>"). */
+  windowLabel: string;
+  settings(): { settings: Settings; problems: SettingsProblem[] };
+  credentials(): Promise<Credentials | undefined>;
+  /** Another window holds the stream: resolve true to take it over. */
+  askTakeover?(holders: HolderInfo[]): Promise<boolean>;
+  /** Tell the user something happened without them asking (a takeover by another window). */
+  notify?(message: string): void;
+  leaseTtlMs?: number;
+  /** Engine overrides for tests (e.g. a dispatcher). */
+  engineOverrides?: Partial<EngineOptions>;
+  /** Options for the embedded demo server. */
+  demo?: { rate?: number; ghostSeconds?: number };
+}
+
+type Listener<T> = (v: T) => void;
+
+/**
+ * The extension-host service without VS Code: owns the connection (one engine
+ * per stream configuration, so de-duplication survives reconnects), the lease
+ * shared with other windows, the shared cooldown clock, the hit ring buffer,
+ * and the embedded demo stream. The host layer adapts it to commands, the
+ * status bar and the panel.
+ */
+export class StreamService {
+  private readonly clock: Clock;
+  private readonly store: HitStore;
+  private engine?: LiveStreamEngine;
+  private engineKey = '';
+  private lease?: ConnectionLease;
+  private run?: Promise<void>;
+  private demo?: MockLiveStreamServer;
+  private demoStarting?: Promise<MockLiveStreamServer>;
+  private mode: 'stream' | 'demo' = 'stream';
+  private readonly stateL = new Set<Listener<EngineSnapshot>>();
+  private readonly hitsL = new Set<Listener<StoredHit[]>>();
+  private readonly resetL = new Set<Listener<void>>();
+  private afterStopUntil = 0;
+  private afterStopTimer?: TimerHandle;
+  private disposed = false;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.store = new HitStore(deps.settings().settings.maxHits);
+  }
+
+  onState(l: Listener<EngineSnapshot>): () => void { this.stateL.add(l); return () => this.stateL.delete(l); }
+  onHits(l: Listener<StoredHit[]>): () => void { this.hitsL.add(l); return () => this.hitsL.delete(l); }
+  onReset(l: Listener<void>): () => void { this.resetL.add(l); return () => this.resetL.delete(l); }
+
+  get isDemo(): boolean { return this.mode === 'demo'; }
+  get demoServer(): MockLiveStreamServer | undefined { return this.demo; }
+  /** True while connecting, connected or waiting to reconnect. */
+  get isActive(): boolean { return !!this.run; }
+
+  hits(): readonly StoredHit[] { return this.store.toArray(); }
+  bySeq(seq: number): StoredHit | undefined { return this.store.bySeq(seq); }
+  maxHits(): number { return this.store.capacity; }
+  myTraffic(): string[] { return this.deps.settings().settings.myTraffic; }
+
+  clear(): void {
+    this.store.clear();
+    this.emitReset();
+  }
+
+  /** Applies settings that need no reconnect (the buffer size). */
+  applySettings(): void {
+    const { maxHits } = this.deps.settings().settings;
+    if (maxHits !== this.store.capacity) {
+      this.store.resize(maxHits);
+      this.emitReset();
+    }
+  }
+
+  snapshot(): EngineSnapshot {
+    const s = this.engine?.snapshot() ?? { streamUrl: this.describeTarget(), state: { kind: 'idle' as const }, stats: { received: 0, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 0 } };
+    // After a disconnect, show how long a new connection would wait (the shared cooldown).
+    if ((s.state.kind === 'stopped' && s.state.code === 'user' || s.state.kind === 'idle') && this.afterStopUntil > this.clock.now()) {
+      return { ...s, state: { kind: 'cooldown', since: s.state.kind === 'stopped' ? s.state.since : this.clock.now(), until: this.afterStopUntil, code: 'user', auto: false } };
+    }
+    return s;
+  }
+
+  /** Connects to the configured stream. Throws UserError for what the user must fix (nothing is sent then). */
+  async connect(opts: { force?: boolean } = {}): Promise<void> {
+    if (this.run && this.mode === 'stream') { if (opts.force) this.engine?.connectNow(); return; }
+    if (this.run) await this.disconnect();
+    const { settings, problems } = this.deps.settings();
+    const blocking = problems.filter((p) => RECONNECT_KEYS.some((k) => settingId(k) === p.setting));
+    if (blocking.length) throw new UserError(blocking.map((p) => p.message.replace(/; using the default.*$/, '.')).join(' '), 'settings', blocking[0].setting);
+    if (!settings.streamUrl) throw new UserError('No stream URL: set liveStream.streamUrl to the URL Adobe provisioned (or try Live Stream: Connect to Demo Stream).', 'settings', 'liveStream.streamUrl');
+    const stream = this.streamOptions(settings, settings.streamUrl);
+    const creds = await this.deps.credentials();
+    const tokens = this.tokenProvider(creds, settings, stream.url);
+    await this.takeLease(stream.url, settings.maxConnections);
+    this.mode = 'stream';
+    this.startEngine(stream, settings, tokens, creds?.kind === 'clientCredentials' ? creds.clientId : settings.clientId || undefined, !!opts.force);
+  }
+
+  /** Connects to the embedded demo stream (no credentials, loopback only). */
+  async connectDemo(opts: { force?: boolean } = {}): Promise<void> {
+    if (this.run && this.mode === 'demo') { if (opts.force) this.engine?.connectNow(); return; }
+    if (this.run) await this.disconnect();
+    this.demoStarting ??= MockLiveStreamServer.start({ rate: this.deps.demo?.rate ?? 8, ghostSeconds: this.deps.demo?.ghostSeconds ?? 20, replayOnReconnect: 5, log: (l) => this.deps.log.debug(`demo: ${l}`) });
+    this.demo = await this.demoStarting;
+    const { settings } = this.deps.settings();
+    this.mode = 'demo';
+    this.startEngine({ url: this.demo.streamUrl, maxConnections: 1 }, settings, undefined, undefined, !!opts.force);
+  }
+
+  /** Skips the current cooldown (the only way around it). */
+  connectNow(): void {
+    if (this.run) { this.engine?.connectNow(); return; }
+  }
+
+  /** Closes the connection; the loss time is recorded so any window waits out the cooldown. */
+  async disconnect(reason?: string): Promise<void> {
+    const run = this.run;
+    if (!this.engine || !run) return;
+    await this.engine.stop(reason);
+    await run.catch(() => undefined);
+    this.noteStop();
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.disconnect('VS Code closed the window.');
+    await this.engine?.dispose();
+    this.lease?.release();
+    this.clock.clearTimeout(this.afterStopTimer);
+    await this.demo?.close();
+  }
+
+  private describeTarget(): string {
+    if (this.mode === 'demo' && this.demo) return this.demo.streamUrl;
+    const url = this.deps.settings().settings.streamUrl;
+    try { return url ? streamKey(url) : ''; } catch { return ''; }
+  }
+
+  private streamOptions(settings: Settings, url: string): StreamOptions {
+    const stream: StreamOptions = {
+      url,
+      maxConnections: settings.maxConnections,
+      reset: settings.reset || undefined,
+      smoothing: settings.smoothing,
+      smoothingBucketSize: settings.smoothing ? settings.smoothingBucketSize : undefined,
+    };
+    try {
+      buildStreamUrl(stream);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        const setting = e.option === 'url' ? 'liveStream.streamUrl' : `liveStream.${e.option}`;
+        throw new UserError(`${setting}: ${e.message}`, 'settings', setting);
+      }
+      throw e;
+    }
+    return stream;
+  }
+
+  private tokenProvider(creds: Credentials | undefined, settings: Settings, url: string): TokenProvider | undefined {
+    if (!creds) {
+      if (/^http:\/\/(127\.|localhost|\[::1\])/.test(url)) return undefined; // a local mock without auth
+      throw new UserError('No credentials: run "Live Stream: Set Credentials" (an access token, or client id + secret).', 'credentials');
+    }
+    try {
+      if (creds.kind === 'accessToken') return new StaticTokenProvider(creds.token);
+      return new ImsTokenProvider({ clientId: creds.clientId, clientSecret: creds.clientSecret, scopes: settings.scopes, imsUrl: settings.imsUrl }, this.clock);
+    } catch (e) {
+      throw new UserError((e as Error).message, 'credentials');
+    }
+  }
+
+  private async takeLease(url: string, max: number): Promise<void> {
+    const key = streamKey(url);
+    if (this.lease && (this.lease as unknown as { o: { stream: string } }).o.stream !== key) { this.lease.release(); this.lease = undefined; }
+    this.lease ??= new ConnectionLease({
+      dir: this.deps.stateDir,
+      stream: key,
+      holderId: this.deps.holderId,
+      label: this.deps.windowLabel,
+      clock: this.clock,
+      ttlMs: this.deps.leaseTtlMs,
+      onTakeoverRequested: (by) => {
+        this.deps.log.info(`${by} asked to take over the connection: disconnecting.`);
+        this.deps.notify?.(`Live Stream: ${by} took over the connection to this stream.`);
+        void this.disconnect(`Handed over to ${by}.`);
+      },
+    });
+    const r = this.lease.acquire(max);
+    if (r.ok) return;
+    const names = r.holders.map((h) => h.label).join(', ');
+    this.deps.log.info(`Lease: ${r.holders.length}/${max} connection(s) to ${key} already held by ${names}.`);
+    if (!(await this.deps.askTakeover?.(r.holders))) {
+      throw new UserError(`Already connected to this stream in ${names} (maxConnections is ${max}). Take over from there, or raise liveStream.maxConnections if your stream allows more.`, 'takeover');
+    }
+    this.lease.requestTakeover(r.holders[0].holderId);
+    // Wait for the holder to let go (its heartbeat notices the request), or for its lease to expire.
+    const deadline = this.clock.now() + (this.deps.leaseTtlMs ?? 15_000) * 2;
+    while (this.clock.now() < deadline) {
+      await new Promise<void>((res) => this.clock.setTimeout(res, 250));
+      if (this.lease.acquire(max).ok) { this.deps.log.info('Lease taken over.'); return; }
+    }
+    throw new UserError(`${names} did not hand over the connection. Try again in a moment.`, 'takeover');
+  }
+
+  private startEngine(stream: StreamOptions, settings: Settings, tokens: TokenProvider | undefined, clientId: string | undefined, force: boolean): void {
+    const key = JSON.stringify([stream, settings.reconnectCooldownSeconds, settings.idleTimeoutSeconds, settings.autoReconnect, clientId, !!tokens, settings.authMethod, settings.imsUrl, settings.scopes]);
+    if (!this.engine || this.engineKey !== key) {
+      void this.engine?.dispose();
+      this.engine = new LiveStreamEngine({
+        stream,
+        tokens,
+        clientId,
+        clock: this.clock,
+        cooldownMs: settings.reconnectCooldownSeconds * 1000,
+        idleTimeoutMs: settings.idleTimeoutSeconds * 1000,
+        autoReconnect: settings.autoReconnect,
+        store: new FileCooldownStore(join(this.deps.stateDir, 'cooldown'), (m) => this.deps.log.warn(m)),
+        log: this.deps.log,
+        ...this.deps.engineOverrides,
+      });
+      this.engineKey = key;
+      this.engine.onHits((hits) => {
+        for (const h of hits) this.store.push(h);
+        for (const l of this.hitsL) l(hits);
+      });
+      this.engine.onState(() => this.emitState());
+    }
+    this.clock.clearTimeout(this.afterStopTimer);
+    this.afterStopUntil = 0;
+    const engine = this.engine;
+    this.run = engine.start({ force }).finally(() => {
+      this.run = undefined;
+      if (this.mode === 'stream') this.lease?.release();
+      this.noteStop();
+    });
+  }
+
+  /** After the loop ends, keep showing the shared cooldown until it is over. */
+  private noteStop(): void {
+    if (this.disposed || !this.engine) return;
+    const until = this.engine.earliestAttempt();
+    this.clock.clearTimeout(this.afterStopTimer);
+    if (until > this.clock.now()) {
+      this.afterStopUntil = until;
+      this.afterStopTimer = this.clock.setTimeout(() => { this.afterStopUntil = 0; this.emitState(); }, until - this.clock.now());
+    }
+    this.emitState();
+  }
+
+  private emitState(): void {
+    const s = this.snapshot();
+    for (const l of this.stateL) l(s);
+  }
+
+  private emitReset(): void {
+    for (const l of this.resetL) l();
+  }
+}

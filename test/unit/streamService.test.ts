@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockLiveStreamServer } from '../../src/core/mock/mockServer';
+import { parseSettings, type Settings } from '../../src/core/settings';
+import { StreamService, UserError, type Credentials } from '../../src/core/streamService';
+import { nullLogger } from '../../src/core/logger';
+import { until } from '../support/engineHelpers';
+
+describe('StreamService (two windows over one global storage folder)', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let mock: MockLiveStreamServer;
+  const services: StreamService[] = [];
+
+  const make = (id: string, overrides: Partial<Settings> = {}, opts: { takeover?: boolean; creds?: Credentials } = {}) => {
+    const notes: string[] = [];
+    const s = new StreamService({
+      stateDir: dir,
+      log: nullLogger,
+      holderId: id,
+      windowLabel: `window ${id}`,
+      leaseTtlMs: 600,
+      settings: () => {
+        const r = parseSettings(() => undefined);
+        return { settings: { ...r.settings, streamUrl: mock.streamUrl, reconnectCooldownSeconds: 0.3, ...overrides }, problems: r.problems };
+      },
+      credentials: async () => opts.creds ?? { kind: 'accessToken', token: 'tok-service-1' },
+      askTakeover: async () => !!opts.takeover,
+      notify: (m) => notes.push(m),
+    });
+    services.push(s);
+    return { s, notes };
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lsi-svc-'));
+    mock = await MockLiveStreamServer.start({ rate: 20, maxConnections: 8, accessToken: 'tok-service-1' });
+  });
+  afterEach(async () => {
+    for (const s of services.splice(0)) await s.dispose();
+    await mock.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('never more connections than maxConnections across windows; the refused one is told who holds it', async () => {
+    const a = make('a', { maxConnections: 2 }).s, b = make('b', { maxConnections: 2 }).s, c = make('c', { maxConnections: 2 }).s;
+    await a.connect();
+    await b.connect();
+    await until(() => a.snapshot().state.kind === 'connected' && b.snapshot().state.kind === 'connected', 5000, 'two connected');
+    await assert.rejects(c.connect(), (e: unknown) => e instanceof UserError && /window a/.test(e.message) && /window b/.test(e.message) && e.action === 'takeover');
+    assert.equal(mock.maxConcurrentObserved, 2);
+    assert.ok(mock.requests.every((r) => r.status === 200), 'no 409 at all');
+  });
+
+  it('takeover: the holder disconnects, the taker waits out the cooldown, then connects; never two at once', async () => {
+    const a = make('a');
+    const b = make('b', {}, { takeover: true });
+    await a.s.connect();
+    await until(() => a.s.snapshot().state.kind === 'connected', 5000, 'a connected');
+    await b.s.connect();
+    await until(() => b.s.snapshot().state.kind === 'connected', 10_000, 'b connected');
+    assert.equal(a.s.isActive, false);
+    assert.match(a.notes.join(), /window b took over/);
+    assert.equal(mock.maxConcurrentObserved, 1);
+    const [first, second] = mock.requests.filter((r) => r.path.includes('/stream/')).map((r) => r.at);
+    assert.ok(second - first >= 300, 'the cooldown was waited out');
+  });
+
+  it('a crashed holder\'s lease expires', async () => {
+    const a = make('a');
+    await a.s.connect();
+    await until(() => a.s.snapshot().state.kind === 'connected', 5000, 'a connected');
+    // Simulate a crash: stop heartbeats without releasing.
+    const lease = (a.s as unknown as { lease: { timer: unknown; o: { clock: { clearTimeout(t: unknown): void } }; held: boolean } }).lease;
+    lease.o.clock.clearTimeout(lease.timer);
+    lease.held = false;
+    await a.s.disconnect();
+    const b = make('b');
+    await until(() => { b.s.connect().catch(() => undefined); return b.s.isActive; }, 5000, 'b gets the slot once the lease expires');
+  });
+
+  it('invalid settings: a clear error naming the setting, nothing sent', async () => {
+    const s = new StreamService({
+      stateDir: dir, log: nullLogger, holderId: 'x', windowLabel: 'x',
+      settings: () => parseSettings((k) => ({ streamUrl: mock.streamUrl, maxConnections: 12 } as Record<string, unknown>)[k]),
+      credentials: async () => ({ kind: 'accessToken', token: 't' }),
+    });
+    services.push(s);
+    await assert.rejects(s.connect(), (e: unknown) => e instanceof UserError && e.setting === 'liveStream.maxConnections');
+    const t = make('t', { streamUrl: 'http://example.com/api/1/stream/x' }).s;
+    await assert.rejects(t.connect(), (e: unknown) => e instanceof UserError && e.setting === 'liveStream.streamUrl');
+    const u = make('u', { streamUrl: 'https://livestream.adobe.net/api/1/stream/x' }, {}).s;
+    (u as unknown as { deps: { credentials: () => Promise<undefined> } }).deps.credentials = async () => undefined;
+    await assert.rejects(u.connect(), (e: unknown) => e instanceof UserError && e.action === 'credentials');
+    assert.equal(mock.requests.length, 0);
+  });
+
+  it('disconnect shows the cooldown until a new connection may be made; reconnect keeps de-duplication', async () => {
+    const a = make('a', { reconnectCooldownSeconds: 1 }).s;
+    await a.connect();
+    await until(() => a.hits().length >= 5, 5000, 'hits');
+    await a.disconnect();
+    const st = a.snapshot().state;
+    assert.equal(st.kind, 'cooldown');
+    if (st.kind === 'cooldown') { assert.equal(st.auto, false); assert.ok(st.until > Date.now()); }
+    await a.connect();
+    await until(() => a.snapshot().state.kind === 'connected', 5000, 'reconnected after the cooldown');
+    await until(() => a.snapshot().stats.duplicates >= 1, 5000, 'replayed hits recognised');
+    const keys = a.hits().map((h) => h.key);
+    assert.equal(new Set(keys).size, keys.length);
+  });
+});
