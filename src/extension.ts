@@ -1,8 +1,26 @@
 import * as vscode from 'vscode';
+import { Controller, type LiveStreamApi } from './host/controller';
 
-// Placeholder wiring; the real service lands with the extension issue.
-export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand('liveStream.showLog', () => undefined));
+let controller: Controller | undefined;
+
+/** Wires things together; every disposable goes to context.subscriptions. */
+export async function activate(context: vscode.ExtensionContext): Promise<LiveStreamApi> {
+  const t0 = performance.now();
+  controller = new Controller(context);
+  context.subscriptions.push({ dispose: () => void controller?.dispose() });
+  const ms = performance.now() - t0;
+  controller.log.info(`Activated in ${ms.toFixed(1)} ms.`);
+  // The demo workspace (npm run demo) and tests ask for a self-starting demo.
+  const marker = vscode.workspace.workspaceFolders?.length
+    ? await vscode.workspace.findFiles('.vscode/livestream-demo', null, 1).then((f) => f.length > 0, () => false)
+    : false;
+  if (marker || process.env.LIVESTREAM_DEMO_AUTOCONNECT === '1') {
+    void vscode.commands.executeCommand('liveStream.connectDemo').then(() => vscode.commands.executeCommand('liveStream.showHits'));
+  }
+  return controller.api(ms);
 }
 
-export function deactivate(): void { /* nothing yet */ }
+export async function deactivate(): Promise<void> {
+  await controller?.dispose();
+  controller = undefined;
+}

@@ -1,0 +1,205 @@
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import type { EngineSnapshot, Hit } from '../core/model';
+import { parseSettings, RECONNECT_KEYS, settingId, SETTINGS_SECTION } from '../core/settings';
+import { StreamService, UserError } from '../core/streamService';
+import { formatCountdown } from '../core/statusView';
+import { CredentialStore } from './credentialStore';
+import { HitsPanel } from './hitsPanel';
+import { channelLogger } from './log';
+import type { PanelBackend } from './panelBackend';
+import { StatusBarController } from './statusBar';
+
+/** What the extension returns from activate(): used by the integration tests. */
+export interface LiveStreamApi {
+  readonly service: StreamService;
+  readonly activationMs: number;
+  statusText(): string;
+  readonly credentials: CredentialStore;
+}
+
+/**
+ * Wires the vscode-free StreamService to VS Code: commands, status bar,
+ * settings, secrets, log, the hits panel. Owns nothing of the protocol itself.
+ */
+export class Controller implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly service: StreamService;
+  readonly credentials: CredentialStore;
+  readonly status: StatusBarController;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly hitsEmitter = new vscode.EventEmitter<readonly Hit[]>();
+  private readonly stateEmitter = new vscode.EventEmitter<EngineSnapshot>();
+  private readonly resetEmitter = new vscode.EventEmitter<void>();
+  private lastStateKey = '';
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('Live Stream', { log: true });
+    this.credentials = new CredentialStore(context.secrets);
+    const logger = channelLogger(this.log);
+    const label = `${vscode.workspace.name ?? 'a window without a folder'} (${vscode.env.appName}, pid ${process.pid})`;
+    this.service = new StreamService({
+      stateDir: context.globalStorageUri.fsPath,
+      log: logger,
+      holderId: `${process.pid}-${randomBytes(6).toString('hex')}`,
+      windowLabel: label,
+      settings: () => this.readSettings(),
+      credentials: () => this.credentials.get(),
+      askTakeover: async (holders) => {
+        const names = holders.map((h) => h.label).join(', ');
+        const take = await vscode.window.showWarningMessage(
+          `Live Stream is already connected to this stream in ${names}. Take over? That window disconnects; this one connects after the reconnect cooldown.`,
+          'Take Over',
+        );
+        return take === 'Take Over';
+      },
+      notify: (m) => void vscode.window.showInformationMessage(m),
+    });
+    this.status = new StatusBarController(() => this.service.snapshot());
+    this.disposables.push(this.log, this.status, this.hitsEmitter, this.stateEmitter, this.resetEmitter);
+
+    const offState = this.service.onState((s) => {
+      this.status.render(s);
+      this.stateEmitter.fire(s);
+      void this.updateContext(s);
+      const key = `${s.state.kind}:${'code' in s.state ? s.state.code : ''}`;
+      if (key !== this.lastStateKey) {
+        this.lastStateKey = key;
+        this.log.info(`State: ${s.state.kind}${'code' in s.state ? ` (${s.state.code})` : ''}${s.lastError ? `; last error ${s.lastError.code}: ${s.lastError.description}` : ''}`);
+      }
+    });
+    const offHits = this.service.onHits((h) => this.hitsEmitter.fire(h));
+    const offReset = this.service.onReset(() => this.resetEmitter.fire());
+    this.disposables.push({ dispose: () => { offState(); offHits(); offReset(); } });
+    void this.updateContext(this.service.snapshot());
+    void this.credentials.has().then((has) => vscode.commands.executeCommand('setContext', 'liveStream.hasCredentials', has));
+
+    this.registerCommands();
+    this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)));
+    this.disposables.push(vscode.window.registerWebviewPanelSerializer(HitsPanel.viewType, {
+      deserializeWebviewPanel: async (panel) => { HitsPanel.revive(panel, context.extensionUri, this.backend(), (m) => this.log.debug(m)); },
+    }));
+  }
+
+  /** The seam the hits panel subscribes to. */
+  backend(): PanelBackend {
+    const s = this.service;
+    return {
+      snapshot: () => s.snapshot(),
+      hits: () => s.hits(),
+      maxHits: () => s.maxHits(),
+      myTraffic: () => s.myTraffic(),
+      onHits: this.hitsEmitter.event,
+      onState: this.stateEmitter.event,
+      onReset: this.resetEmitter.event,
+      bySeq: (seq) => s.bySeq(seq),
+      clear: () => s.clear(),
+      connect: () => this.run(() => s.connect()),
+      connectDemo: () => this.run(() => s.connectDemo()),
+      disconnect: () => this.run(() => s.disconnect()),
+    };
+  }
+
+  api(activationMs: number): LiveStreamApi {
+    return { service: this.service, activationMs, statusText: () => this.status.item.text, credentials: this.credentials };
+  }
+
+  private readSettings() {
+    const r = parseSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
+    for (const p of r.problems) this.log.warn(p.message);
+    return r;
+  }
+
+  private registerCommands(): void {
+    const reg = (id: string, fn: (...args: unknown[]) => unknown) => this.disposables.push(vscode.commands.registerCommand(id, fn));
+    reg('liveStream.connect', () => this.run(() => this.service.connect()));
+    reg('liveStream.connectDemo', () => this.run(() => this.service.connectDemo()));
+    reg('liveStream.disconnect', () => this.run(() => this.service.disconnect()));
+    reg('liveStream.connectNow', () => this.connectNow());
+    reg('liveStream.showHits', () => { HitsPanel.createOrShow(this.context.extensionUri, this.backend(), (m) => this.log.debug(m)); });
+    reg('liveStream.showLog', () => this.log.show(true));
+    reg('liveStream.setCredentials', async () => {
+      if (await this.credentials.setInteractively()) {
+        await vscode.commands.executeCommand('setContext', 'liveStream.hasCredentials', true);
+        const go = await vscode.window.showInformationMessage('Live Stream credentials saved in secret storage.', 'Connect');
+        if (go === 'Connect') await this.run(() => this.service.connect());
+      }
+    });
+    reg('liveStream.clearCredentials', async () => {
+      await this.credentials.clear();
+      await vscode.commands.executeCommand('setContext', 'liveStream.hasCredentials', false);
+      void vscode.window.showInformationMessage('Live Stream credentials removed from secret storage.');
+    });
+    reg('liveStream.statusMenu', () => this.statusMenu());
+  }
+
+  private async connectNow(): Promise<void> {
+    if (this.service.isActive) { this.service.connectNow(); return; }
+    await this.run(() => (this.service.isDemo ? this.service.connectDemo({ force: true }) : this.service.connect({ force: true })));
+  }
+
+  /** Runs a user action; turns UserError into a message with the action that fixes it. */
+  private async run(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      if (e instanceof UserError) {
+        this.log.warn(e.message);
+        const actions = e.action === 'settings' ? ['Open Settings'] : e.action === 'credentials' ? ['Set Credentials', 'Connect to Demo Stream'] : [];
+        const pick = await vscode.window.showErrorMessage(`Live Stream: ${e.message}`, ...actions);
+        if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', e.setting ?? SETTINGS_SECTION);
+        if (pick === 'Set Credentials') await vscode.commands.executeCommand('liveStream.setCredentials');
+        if (pick === 'Connect to Demo Stream') await vscode.commands.executeCommand('liveStream.connectDemo');
+        return;
+      }
+      this.log.error(`Unexpected error: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`Live Stream: ${(e as Error).message}`);
+    }
+  }
+
+  private async statusMenu(): Promise<void> {
+    const s = this.service.snapshot();
+    const st = s.state;
+    type Item = vscode.QuickPickItem & { command: string };
+    const items: Item[] = [];
+    const wait = st.kind === 'cooldown' ? formatCountdown(st.until - Date.now()) : '';
+    if (st.kind === 'cooldown' && st.auto) items.push({ label: '$(debug-continue) Connect Now', description: `skip the ${wait} cooldown (may cause 409)`, command: 'liveStream.connectNow' });
+    if (this.service.isActive) items.push({ label: '$(debug-disconnect) Disconnect', command: 'liveStream.disconnect' });
+    else {
+      items.push({ label: '$(plug) Connect', description: st.kind === 'cooldown' ? `waits ${wait} first` : undefined, command: 'liveStream.connect' });
+      items.push({ label: '$(beaker) Connect to Demo Stream', description: 'no credentials needed', command: 'liveStream.connectDemo' });
+      if (st.kind === 'cooldown') items.push({ label: '$(debug-continue) Connect Now', description: 'skip the cooldown (may cause 409)', command: 'liveStream.connectNow' });
+    }
+    items.push({ label: '$(list-flat) Show Hits', command: 'liveStream.showHits' });
+    items.push({ label: '$(key) Set Credentials', command: 'liveStream.setCredentials' });
+    items.push({ label: '$(output) Show Log', command: 'liveStream.showLog' });
+    items.push({ label: '$(gear) Open Settings', command: 'workbench.action.openSettings' });
+    const pick = await vscode.window.showQuickPick(items, { title: `Live Stream · ${s.streamUrl || 'not configured'}`, placeHolder: 'What would you like to do?' });
+    if (pick) await vscode.commands.executeCommand(pick.command, ...(pick.command === 'workbench.action.openSettings' ? ['@ext:livestream-tools.livestream-inspector'] : []));
+  }
+
+  private async onConfigChanged(e: vscode.ConfigurationChangeEvent): Promise<void> {
+    if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
+    const { problems } = this.readSettings();
+    if (problems.length) void vscode.window.showWarningMessage(`Live Stream: ${problems[0].message}`, 'Open Settings').then((p) => { if (p) void vscode.commands.executeCommand('workbench.action.openSettings', problems[0].setting); });
+    this.service.applySettings();
+    const needsReconnect = RECONNECT_KEYS.some((k) => e.affectsConfiguration(settingId(k))) || e.affectsConfiguration('liveStream.reconnectCooldownSeconds') || e.affectsConfiguration('liveStream.autoReconnect');
+    if (!needsReconnect || !this.service.isActive || this.service.isDemo) return;
+    const pick = await vscode.window.showInformationMessage('Live Stream settings changed. Reconnect to apply them? The reconnect waits out the cooldown, as Adobe advises.', 'Reconnect', 'Later');
+    if (pick === 'Reconnect') {
+      this.log.info('Reconnecting to apply changed settings (the cooldown applies).');
+      await this.run(async () => { await this.service.disconnect(); await this.service.connect(); });
+    }
+  }
+
+  private async updateContext(s: EngineSnapshot): Promise<void> {
+    await vscode.commands.executeCommand('setContext', 'liveStream.active', this.service.isActive);
+    await vscode.commands.executeCommand('setContext', 'liveStream.state', s.state.kind);
+  }
+
+  async dispose(): Promise<void> {
+    // Close cleanly and record the loss time, so a reload within the cooldown waits.
+    await this.service.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
