@@ -146,10 +146,12 @@ export class Controller implements vscode.Disposable {
       if (e instanceof UserError) {
         this.log.warn(e.message);
         const actions = e.action === 'settings' ? ['Open Settings'] : e.action === 'credentials' ? ['Set Credentials', 'Connect to Demo Stream'] : [];
-        const pick = await vscode.window.showErrorMessage(`Live Stream: ${e.message}`, ...actions);
-        if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', e.setting ?? SETTINGS_SECTION);
-        if (pick === 'Set Credentials') await vscode.commands.executeCommand('liveStream.setCredentials');
-        if (pick === 'Connect to Demo Stream') await vscode.commands.executeCommand('liveStream.connectDemo');
+        // Not awaited: the command finishes now; the message's buttons act later.
+        void vscode.window.showErrorMessage(`Live Stream: ${e.message}`, ...actions).then((pick) => {
+          if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', e.setting ?? SETTINGS_SECTION);
+          if (pick === 'Set Credentials') void vscode.commands.executeCommand('liveStream.setCredentials');
+          if (pick === 'Connect to Demo Stream') void vscode.commands.executeCommand('liveStream.connectDemo');
+        });
         return;
       }
       this.log.error(`Unexpected error: ${(e as Error).message}`);
