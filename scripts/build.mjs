@@ -28,7 +28,8 @@ if (existsSync(join(root, 'src/webview/main.ts'))) {
 }
 
 const selected = entries.filter((e) => existsSync(e.entryPoints[0]) && (!only || only.includes(e.name)));
-const contexts = await Promise.all(selected.map(({ name: _name, ...e }) => esbuild.context(e)));
+// `name` is ours, not an esbuild option.
+const contexts = await Promise.all(selected.map((e) => esbuild.context(Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'name')))));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
 } else {

@@ -1,0 +1,346 @@
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import { once } from 'node:events';
+import type { PanelBackend } from './panelBackend';
+import type { Hit, StoredHit } from '../core/model';
+import { compileFilter } from '../core/filter';
+import { exportHits } from '../core/exportHits';
+import { buildPanelHtml } from '../shared/panelHtml';
+import {
+  PROTOCOL_VERSION, isWebviewToHost,
+  type ExportFormat, type HostToWebview, type WebviewToHost,
+} from '../shared/protocol';
+
+/** New hits reach the webview at most this often, coalesced into one `hits` message. */
+const BATCH_INTERVAL_MS = 100;
+
+const EXPORT_FILTERS: Record<ExportFormat, Record<string, string[]>> = {
+  ndjson: { 'NDJSON (one hit per line)': ['ndjson', 'jsonl'] },
+  json: { 'JSON array': ['json'] },
+  csv: { 'CSV': ['csv'] },
+};
+
+/**
+ * The hits webview panel. The backend owns the connection and the hit ring
+ * buffer; this class only relays: a snapshot when the webview says `ready`,
+ * then batched hits, state changes, and the webview's requests back to the backend.
+ */
+export class HitsPanel {
+  static readonly viewType = 'liveStream.hits';
+  private static current: HitsPanel | undefined;
+
+  /** Options for both `createWebviewPanel` and a restored panel: scripts on, only dist/webview loadable. */
+  static readonly webviewOptions = (extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions => ({
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
+    // The webview keeps only UI state (getState/setState) and gets a fresh
+    // snapshot when shown again, so there is no reason to keep a hidden page alive.
+    retainContextWhenHidden: false,
+  });
+
+  static createOrShow(extensionUri: vscode.Uri, backend: PanelBackend, log?: (msg: string) => void): HitsPanel {
+    if (HitsPanel.current) {
+      HitsPanel.current.panel.reveal();
+      return HitsPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(HitsPanel.viewType, 'Live Stream Hits', vscode.ViewColumn.Active, HitsPanel.webviewOptions(extensionUri));
+    return new HitsPanel(panel, extensionUri, backend, log);
+  }
+
+  /** For `registerWebviewPanelSerializer`: adopt a panel VS Code restored after a reload. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, backend: PanelBackend, log?: (msg: string) => void): HitsPanel {
+    HitsPanel.current?.panel.dispose();
+    const { enableScripts, localResourceRoots } = HitsPanel.webviewOptions(extensionUri);
+    panel.webview.options = { enableScripts, localResourceRoots };
+    return new HitsPanel(panel, extensionUri, backend, log);
+  }
+
+  private readonly disposables: vscode.Disposable[] = [];
+  /** True between the webview's `ready` and the page going away (hidden panels lose their page). */
+  private ready = false;
+  private visible: boolean;
+  private pending: Hit[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastFlush = 0;
+  /** Messages that must survive until the page is ready (export results); hits/state are covered by the snapshot. */
+  private held: HostToWebview[] = [];
+  private exporting = false;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly backend: PanelBackend,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {
+    HitsPanel.current = this;
+    this.visible = panel.visible;
+    // Set once: reassigning html reloads the page and throws away its UI state.
+    panel.webview.html = this.html();
+
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      backend.onHits((hits) => this.onHits(hits)),
+      backend.onState((engine) => this.post({ type: 'state', engine, now: Date.now() })),
+      backend.onReset(() => this.sendSnapshot()),
+      panel.onDidChangeViewState(() => this.onViewState()),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
+    return buildPanelHtml({
+      cspSource: webview.cspSource,
+      nonce: randomBytes(18).toString('base64'),
+      scriptUri: uri('main.js'),
+      styleUri: uri('style.css'),
+      codiconUri: uri('codicon.css'),
+    });
+  }
+
+  private onViewState(): void {
+    const visible = this.panel.visible;
+    if (visible === this.visible) return;
+    this.visible = visible;
+    if (!visible) {
+      // retainContextWhenHidden is off: the page is destroyed now and will say
+      // `ready` again when shown, which triggers the snapshot. Nothing to send until then.
+      this.ready = false;
+      this.pending = [];
+    } else if (this.ready) {
+      this.sendSnapshot();
+    }
+  }
+
+  private onHits(hits: readonly Hit[]): void {
+    if (!this.ready) return; // the snapshot sent on `ready` will contain them
+    for (const h of hits) this.pending.push(h);
+    if (this.flushTimer) return;
+    const wait = Math.max(0, BATCH_INTERVAL_MS - (Date.now() - this.lastFlush));
+    this.flushTimer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (!this.ready || this.pending.length === 0) { this.pending = []; return; }
+    const hits = this.pending;
+    this.pending = [];
+    this.lastFlush = Date.now();
+    // Stripping `raw`: the webview renders parsed data; exact text stays here for copy/export.
+    this.post({ type: 'hits', hits: hits.map(toWire), engine: this.backend.snapshot(), now: Date.now() });
+  }
+
+  private sendSnapshot(): void {
+    if (!this.ready) return;
+    // The snapshot supersedes anything batched so far.
+    this.pending = [];
+    if (this.flushTimer) { clearTimeout(this.flushTimer); this.flushTimer = undefined; }
+    this.lastFlush = Date.now();
+    void this.panel.webview.postMessage({
+      type: 'snapshot', version: PROTOCOL_VERSION, engine: this.backend.snapshot(),
+      hits: this.backend.hits().map(toWire), maxHits: this.backend.maxHits(), myTraffic: this.backend.myTraffic(), now: Date.now(),
+    } satisfies HostToWebview);
+    const held = this.held;
+    this.held = [];
+    for (const m of held) void this.panel.webview.postMessage(m);
+  }
+
+  private post(msg: HostToWebview): void {
+    if (!this.ready) {
+      if (msg.type === 'exportResult') this.held.push(msg);
+      return;
+    }
+    void this.panel.webview.postMessage(msg);
+  }
+
+  private onMessage(msg: unknown): void {
+    if (!isWebviewToHost(msg)) {
+      // The page renders hostile text; whatever it sends is validated, never trusted.
+      this.log(`hits panel: ignored an invalid message from the webview: ${describe(msg)}`);
+      return;
+    }
+    void this.handle(msg).catch((err: unknown) => this.log(`hits panel: ${msg.type} failed: ${errorText(err)}`));
+  }
+
+  private async handle(msg: WebviewToHost): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        if (msg.version !== PROTOCOL_VERSION) this.log(`hits panel: webview speaks protocol ${msg.version}, host ${PROTOCOL_VERSION}`);
+        this.ready = true;
+        this.sendSnapshot();
+        return;
+      case 'connect': return this.backend.connect();
+      case 'connectDemo': return this.backend.connectDemo();
+      case 'disconnect': return this.backend.disconnect();
+      case 'clear':
+        this.backend.clear();
+        this.pending = [];
+        this.post({ type: 'cleared' });
+        return;
+      case 'copyText':
+        await vscode.env.clipboard.writeText(msg.text);
+        return;
+      case 'copyHit': {
+        const hit = this.backend.bySeq(msg.seq);
+        if (!hit) {
+          void vscode.window.showWarningMessage('That hit is no longer kept (the buffer keeps the newest liveStream.maxHits hits).');
+          return;
+        }
+        // The exact record text: ids beyond 2^53 survive only here, not in parsed data.
+        await vscode.env.clipboard.writeText(hit.raw);
+        return;
+      }
+      case 'openSettings':
+        await vscode.commands.executeCommand('workbench.action.openSettings', msg.query ?? 'liveStream');
+        return;
+      case 'log':
+        this.log(`hits webview [${msg.level}]: ${msg.message}`);
+        return;
+      case 'export':
+        return this.export(msg.format, msg.filter);
+    }
+  }
+
+  private async export(format: ExportFormat, filterText: string): Promise<void> {
+    if (this.exporting) {
+      void vscode.window.showInformationMessage('An export is already running.');
+      return;
+    }
+    const compiled = compileFilter(filterText, { myTraffic: this.backend.myTraffic() });
+    if (!compiled.ok) {
+      const error = `Invalid filter: ${compiled.error.message}`;
+      void vscode.window.showErrorMessage(`Export: ${error}`);
+      this.post({ type: 'exportResult', outcome: 'error', format, count: 0, error });
+      return;
+    }
+    const stamp = new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*$/, '');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = `live-stream-hits-${stamp}.${format}`;
+    const target = await vscode.window.showSaveDialog({
+      title: 'Export Live Stream hits',
+      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+      filters: EXPORT_FILTERS[format],
+      saveLabel: 'Export',
+    });
+    if (!target) {
+      this.post({ type: 'exportResult', outcome: 'cancelled', format, count: 0 });
+      return;
+    }
+    // Take the hits now: the ring buffer keeps moving while the file is written.
+    const all = this.backend.hits().slice();
+    const filter = compiled.filter;
+    this.exporting = true;
+    let count = 0;
+    try {
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Exporting hits as ${format.toUpperCase()}`, cancellable: true },
+        async (progress, token) => {
+          let lastReport = 0;
+          function* matching(): Generator<StoredHit> {
+            for (const h of all) {
+              if (token.isCancellationRequested) return;
+              if (filter.isEmpty || filter.test(h.data)) { count++; yield h; }
+            }
+          }
+          const write = await openSink(target);
+          try {
+            let sinceYield = 0;
+            for (const chunk of exportHits(matching(), format)) {
+              await write.chunk(chunk);
+              if (++sinceYield >= 500) {
+                sinceYield = 0;
+                // Let the cancel button and the UI breathe during big exports.
+                await new Promise<void>((r) => setImmediate(r));
+                const pct = (count / Math.max(1, all.length)) * 100;
+                progress.report({ message: `${count} hits`, increment: pct - lastReport });
+                lastReport = pct;
+              }
+              if (token.isCancellationRequested) break;
+            }
+            if (token.isCancellationRequested) { await write.abort(); return 'cancelled' as const; }
+            await write.close();
+            return 'done' as const;
+          } catch (err) {
+            await write.abort();
+            throw err;
+          }
+        });
+      if (outcome === 'cancelled') {
+        this.post({ type: 'exportResult', outcome, format, count: 0 });
+        return;
+      }
+      this.post({ type: 'exportResult', outcome: 'done', format, count, path: target.fsPath || target.toString() });
+      void vscode.window.showInformationMessage(`Exported ${count} hit${count === 1 ? '' : 's'} to ${vscode.workspace.asRelativePath(target)}.`);
+    } catch (err) {
+      const error = errorText(err);
+      this.log(`hits panel: export to ${target.toString()} failed: ${error}`);
+      void vscode.window.showErrorMessage(`Export failed: ${error}`);
+      this.post({ type: 'exportResult', outcome: 'error', format, count, error });
+    } finally {
+      this.exporting = false;
+    }
+  }
+
+  dispose(): void {
+    if (HitsPanel.current === this) HitsPanel.current = undefined;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.ready = false;
+    this.pending = [];
+    for (const d of this.disposables.splice(0)) d.dispose();
+    // Safe if already disposed (onDidDispose path).
+    this.panel.dispose();
+  }
+}
+
+/** What crosses to the webview: the parsed hit without its raw text (halves the message size). */
+function toWire(h: Hit | StoredHit): Hit {
+  return { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
+}
+
+interface Sink { chunk(s: string): Promise<void>; close(): Promise<void>; abort(): Promise<void> }
+
+/** A streaming writer for local files (no whole export in memory); buffered fallback for remote file systems. */
+async function openSink(uri: vscode.Uri): Promise<Sink> {
+  if (uri.scheme === 'file') {
+    const path = uri.fsPath;
+    const ws = createWriteStream(path, { encoding: 'utf8' });
+    await Promise.race([once(ws, 'open'), once(ws, 'error').then(([e]) => { throw e; })]);
+    let failed: Error | undefined;
+    ws.on('error', (e) => { failed = e; });
+    return {
+      async chunk(s) {
+        if (failed) throw failed;
+        if (!ws.write(s)) await Promise.race([once(ws, 'drain'), once(ws, 'error').then(([e]) => { throw e; })]);
+      },
+      async close() {
+        if (failed) throw failed;
+        await new Promise<void>((resolve, reject) => { ws.once('error', reject); ws.end(() => resolve()); });
+      },
+      async abort() {
+        ws.destroy();
+        await fsp.rm(path, { force: true }).catch(() => undefined);
+      },
+    };
+  }
+  const parts: string[] = [];
+  return {
+    async chunk(s) { parts.push(s); },
+    async close() { await vscode.workspace.fs.writeFile(uri, Buffer.from(parts.join(''), 'utf8')); },
+    async abort() { parts.length = 0; },
+  };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A short, safe description of a rejected message for the log (never the whole payload). */
+function describe(msg: unknown): string {
+  if (typeof msg !== 'object' || msg === null) return typeof msg;
+  const type = (msg as { type?: unknown }).type;
+  return `type=${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof type}, keys=${Object.keys(msg).slice(0, 10).join(',')}`;
+}

@@ -1,0 +1,202 @@
+/**
+ * The one message protocol between the extension host (src/host/hitsPanel.ts)
+ * and the hits webview (src/webview/). Both sides import this module and both
+ * validate what they receive: the webview is a sandboxed page showing
+ * attacker-controlled text, so the host treats its messages as untrusted input,
+ * and the webview must not crash on a message from an older/newer host.
+ *
+ * The version travels in `ready` and `snapshot` because webview state
+ * (`getState`) and restored panels outlive extension upgrades.
+ */
+import type { ConnectionState, EngineSnapshot, Hit } from '../core/model';
+
+export const PROTOCOL_VERSION = 1;
+
+export type ExportFormat = 'ndjson' | 'json' | 'csv';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['ndjson', 'json', 'csv'];
+
+// ---------------------------------------------------------------- host → webview
+
+/** Full state: sent in answer to `ready`, after a reset/clear, and when the panel becomes visible again. */
+export interface SnapshotMessage {
+  type: 'snapshot';
+  version: number;
+  engine: EngineSnapshot;
+  /** Oldest first. */
+  hits: Hit[];
+  /** `liveStream.maxHits`: the webview keeps at most this many rows. */
+  maxHits: number;
+  /** `liveStream.myTraffic`: visitor ids / page hosts behind the `is:mine` filter. */
+  myTraffic: string[];
+  /** Host clock (ms since epoch) when sent, so the webview can show countdowns in host time. */
+  now: number;
+}
+
+/** New hits since the last message (oldest first), coalesced over ~100 ms; may carry the latest engine model. */
+export interface HitsMessage {
+  type: 'hits';
+  hits: Hit[];
+  engine?: EngineSnapshot;
+  now: number;
+}
+
+/** The engine model changed (connection state, counters, last error). */
+export interface StateMessage {
+  type: 'state';
+  engine: EngineSnapshot;
+  now: number;
+}
+
+/** The host dropped its hits (Clear): the webview drops rows, waiting hits and the chart. */
+export interface ClearedMessage {
+  type: 'cleared';
+}
+
+/** Outcome of an `export` request. */
+export interface ExportResultMessage {
+  type: 'exportResult';
+  outcome: 'done' | 'cancelled' | 'error';
+  format: ExportFormat;
+  /** Hits written (done, or partial before an error/cancel). */
+  count: number;
+  /** Where it went (done). */
+  path?: string;
+  /** What went wrong (error). */
+  error?: string;
+}
+
+export type HostToWebview = SnapshotMessage | HitsMessage | StateMessage | ClearedMessage | ExportResultMessage;
+
+// ---------------------------------------------------------------- webview → host
+
+/** The webview has loaded and listens; the host answers with a snapshot and only then sends anything else. */
+export interface ReadyMessage { type: 'ready'; version: number }
+/** Run `liveStream.connect`. */
+export interface ConnectMessage { type: 'connect' }
+/** Run `liveStream.connectDemo` (the built-in demo stream). */
+export interface ConnectDemoMessage { type: 'connectDemo' }
+/** Run `liveStream.disconnect`. */
+export interface DisconnectMessage { type: 'disconnect' }
+/** Drop all kept hits (host buffer and webview rows). */
+export interface ClearMessage { type: 'clear' }
+/** Export the hits matching `filter` (filter-language text, '' = all) in `format` through a save dialog. */
+export interface ExportMessage { type: 'export'; format: ExportFormat; filter: string }
+/** Put `text` (a decoded value, an id) on the clipboard. */
+export interface CopyTextMessage { type: 'copyText'; text: string }
+/** Put the exact raw record text of hit `seq` on the clipboard (lossless ids; the webview only has parsed data). */
+export interface CopyHitMessage { type: 'copyHit'; seq: number }
+/** Open the extension's settings (e.g. to set `liveStream.myTraffic`). */
+export interface OpenSettingsMessage { type: 'openSettings'; query?: string }
+/** A line for the extension's log channel (webview errors would otherwise vanish). */
+export interface LogMessage { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+
+export type WebviewToHost =
+  | ReadyMessage | ConnectMessage | ConnectDemoMessage | DisconnectMessage | ClearMessage
+  | ExportMessage | CopyTextMessage | CopyHitMessage | OpenSettingsMessage | LogMessage;
+
+// ---------------------------------------------------------------- validators
+
+/** Limits on what the webview may ask for: a compromised page must not make the host allocate without bound. */
+export const LIMITS = {
+  /** copyText: a whole 1 MB field may legitimately be copied; more is not a field. */
+  copyTextChars: 4 * 1024 * 1024,
+  filterChars: 10_000,
+  logChars: 10_000,
+  settingsQueryChars: 200,
+} as const;
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Exactly these keys (no extras): extra keys mean the other side speaks a different protocol. */
+function hasOnlyKeys(o: Obj, required: readonly string[], optional: readonly string[] = []): boolean {
+  for (const k of required) if (!Object.prototype.hasOwnProperty.call(o, k)) return false;
+  for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k)) return false;
+  return true;
+}
+
+const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown, max = Infinity): v is string => typeof v === 'string' && v.length <= max;
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+export function isExportFormat(v: unknown): v is ExportFormat {
+  return typeof v === 'string' && (EXPORT_FORMATS as readonly string[]).includes(v);
+}
+
+/** Strict check of everything the webview may send. The host ignores (and logs) anything else. */
+export function isWebviewToHost(msg: unknown): msg is WebviewToHost {
+  if (!isObj(msg) || typeof msg.type !== 'string') return false;
+  switch (msg.type) {
+    case 'ready': return hasOnlyKeys(msg, ['type', 'version']) && Number.isSafeInteger(msg.version);
+    case 'connect':
+    case 'connectDemo':
+    case 'disconnect':
+    case 'clear': return hasOnlyKeys(msg, ['type']);
+    case 'export': return hasOnlyKeys(msg, ['type', 'format', 'filter']) && isExportFormat(msg.format) && isStr(msg.filter, LIMITS.filterChars);
+    case 'copyText': return hasOnlyKeys(msg, ['type', 'text']) && isStr(msg.text, LIMITS.copyTextChars);
+    case 'copyHit': return hasOnlyKeys(msg, ['type', 'seq']) && isSeq(msg.seq);
+    case 'openSettings': return hasOnlyKeys(msg, ['type'], ['query']) && (msg.query === undefined || isStr(msg.query, LIMITS.settingsQueryChars));
+    case 'log': return hasOnlyKeys(msg, ['type', 'level', 'message']) && (msg.level === 'info' || msg.level === 'warn' || msg.level === 'error') && isStr(msg.message, LIMITS.logChars);
+    default: return false;
+  }
+}
+
+/** Shape of one hit; `data` is only checked to be a plain object (its content is untrusted text by design). */
+export function isHit(v: unknown): v is Hit {
+  return isObj(v) && isSeq(v.seq) && typeof v.key === 'string' && isFiniteNum(v.receivedAt) && isObj(v.data);
+}
+
+function isHitArray(v: unknown): v is Hit[] {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!isHit(v[i])) return false;
+  return true;
+}
+
+function isConnectionState(v: unknown): v is ConnectionState {
+  if (!isObj(v)) return false;
+  switch (v.kind) {
+    case 'idle': return true;
+    case 'connecting': return isFiniteNum(v.since) && isFiniteNum(v.attempt);
+    case 'connected': return isFiniteNum(v.since);
+    case 'cooldown': return isFiniteNum(v.since) && isFiniteNum(v.until) && isStr(v.code) && typeof v.auto === 'boolean';
+    case 'stopped': return isFiniteNum(v.since) && isStr(v.code) && isStr(v.reason);
+    default: return false;
+  }
+}
+
+export function isEngineSnapshot(v: unknown): v is EngineSnapshot {
+  if (!isObj(v) || !isStr(v.streamUrl) || !isConnectionState(v.state) || !isObj(v.stats)) return false;
+  const s = v.stats;
+  if (!isFiniteNum(s.received) || !isFiniteNum(s.duplicates) || !isFiniteNum(s.malformed) || !isFiniteNum(s.oversized) || !isFiniteNum(s.hitsPerSecond)) return false;
+  if (v.lastError !== undefined) {
+    const e = v.lastError;
+    if (!isObj(e) || !isStr(e.code) || !isStr(e.description) || !isStr(e.explanation) || !isFiniteNum(e.at)) return false;
+    if (e.status !== undefined && !isFiniteNum(e.status)) return false;
+  }
+  return true;
+}
+
+/** Check of what the host sends; the webview drops (and logs) anything else instead of half-rendering it. */
+export function isHostToWebview(msg: unknown): msg is HostToWebview {
+  if (!isObj(msg) || typeof msg.type !== 'string') return false;
+  switch (msg.type) {
+    case 'snapshot':
+      return msg.version === PROTOCOL_VERSION && isEngineSnapshot(msg.engine) && isHitArray(msg.hits)
+        && Number.isSafeInteger(msg.maxHits) && (msg.maxHits as number) > 0
+        && Array.isArray(msg.myTraffic) && msg.myTraffic.every((t) => typeof t === 'string') && isFiniteNum(msg.now);
+    case 'hits':
+      return isHitArray(msg.hits) && (msg.engine === undefined || isEngineSnapshot(msg.engine)) && isFiniteNum(msg.now);
+    case 'state':
+      return isEngineSnapshot(msg.engine) && isFiniteNum(msg.now);
+    case 'cleared':
+      return true;
+    case 'exportResult':
+      return (msg.outcome === 'done' || msg.outcome === 'cancelled' || msg.outcome === 'error') && isExportFormat(msg.format)
+        && Number.isSafeInteger(msg.count) && (msg.path === undefined || isStr(msg.path)) && (msg.error === undefined || isStr(msg.error));
+    default:
+      return false;
+  }
+}

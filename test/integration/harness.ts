@@ -1,0 +1,132 @@
+// Helpers for integration tests running inside the extension host.
+//
+// Screenshots and reading the rendered DOM need Playwright, which lives in the
+// runner process; the code-server runner passes the URL of its small HTTP
+// harness in LIVESTREAM_TEST_HARNESS (see scripts/vscode/harnessServer.mjs).
+// Under the desktop runner (test-electron) there is no harness: screenshot
+// requests are no-ops and DOM queries are unavailable (use `requireHarness`).
+import * as http from 'node:http';
+
+const harnessUrl = process.env.LIVESTREAM_TEST_HARNESS;
+
+/** True when running under the code-server runner (screenshots and DOM queries work). */
+export function harnessAvailable(): boolean {
+  return Boolean(harnessUrl);
+}
+
+/** True during `npm run screenshots`: shots go to media/ for the README. */
+export const screenshotsForReadme = process.env.LIVESTREAM_SCREENSHOTS_MODE === 'readme';
+
+/** Skips the current test, visibly and with the reason, when there is no harness. */
+export function requireHarness(ctx: Mocha.Context): void {
+  if (!harnessUrl) {
+    console.log(`  (skipping "${ctx.currentTest?.title ?? ctx.test?.title}": needs the code-server runner's DOM harness)`);
+    ctx.skip();
+  }
+}
+
+function post<T>(call: string, body: unknown, timeoutMs = 60_000): Promise<T> {
+  if (!harnessUrl) return Promise.reject(new Error(`${call} needs the code-server runner (LIVESTREAM_TEST_HARNESS is unset)`));
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${harnessUrl}/${call}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      timeout: timeoutMs,
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => {
+        let parsed: { error?: string } & Record<string, unknown>;
+        try { parsed = JSON.parse(text); } catch { return reject(new Error(`harness ${call}: bad reply ${text.slice(0, 200)}`)); }
+        if (res.statusCode !== 200) reject(new Error(`harness ${call}: ${parsed.error ?? res.statusCode}`));
+        else resolve(parsed as T);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`harness ${call}: no reply within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export type ScreenshotTarget = 'window' | 'statusbar' | 'webview';
+
+/**
+ * Asks the runner for a PNG. `window`: the whole workbench; `statusbar`: the
+ * first status bar item containing `opts.text` (the whole bar without it);
+ * `webview`: the visible webview's inner iframe, once it has content (or
+ * `opts.text`). Returns the file written, or undefined without a harness.
+ */
+export async function requestScreenshot(name: string, target: ScreenshotTarget, opts: { text?: string; timeoutMs?: number } = {}): Promise<string | undefined> {
+  if (!harnessUrl) {
+    console.log(`  (screenshot "${name}" not taken: no harness under this runner)`);
+    return undefined;
+  }
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const { path } = await post<{ path: string }>('screenshot', { name, target, text: opts.text, timeoutMs }, timeoutMs + 10_000);
+  return path;
+}
+
+/** Text contents of every element matching `selector` in the workbench DOM. */
+export async function queryWorkbench(selector: string): Promise<string[]> {
+  return (await post<{ texts: string[] }>('queryWorkbench', { selector })).texts;
+}
+
+/** Text contents of every element matching `selector` inside any webview frame. */
+export async function queryWebview(selector: string): Promise<string[]> {
+  return (await post<{ texts: string[] }>('queryWebview', { selector })).texts;
+}
+
+/** Clicks the first workbench element matching `selector` (and containing `text`). */
+export async function clickWorkbench(selector: string, text?: string): Promise<void> {
+  await post('clickWorkbench', { selector, text });
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** Says what was awaited, for the timeout error. */
+  message?: string;
+}
+
+/**
+ * Polls `cond` until it returns a truthy value and returns that value; throws
+ * after `timeoutMs` with `message` and the last value or error seen.
+ */
+export async function waitFor<T>(cond: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+  const { timeoutMs = 15_000, intervalMs = 100, message = 'condition' } = opts;
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v as NonNullable<T>;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() >= until) {
+      const seen = last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${message} (last: ${seen})`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+const matches = (text: string, want: string | RegExp) => typeof want === 'string' ? text.includes(want) : want.test(text);
+
+/** Waits until a status bar item's rendered text matches; returns that text. */
+export function waitForStatusBarText(want: string | RegExp, opts: WaitOptions = {}): Promise<string> {
+  return waitFor(async () => (await queryWorkbench('.statusbar-item')).find((t) => matches(t, want)),
+    { message: `a status bar item matching ${want}`, ...opts });
+}
+
+/** Waits until at least `min` elements matching `selector` in a webview have text matching `want`. */
+export function waitForWebview(selector: string, opts: WaitOptions & { min?: number; want?: string | RegExp } = {}): Promise<string[]> {
+  const { min = 1, want = /./ } = opts;
+  return waitFor(async () => {
+    const texts = (await queryWebview(selector)).filter((t) => matches(t, want));
+    return texts.length >= min ? texts : undefined;
+  }, { message: `${min} webview element(s) ${selector} matching ${want}`, ...opts });
+}
