@@ -73,7 +73,7 @@ async function endToEnd(gz: Buffer, n: number): Promise<{ hitsPerSecond: number;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const stateDir = mkdtempSync(join(tmpdir(), 'lsi-bench-'));
-  const child = spawn(process.execPath, [join(root, 'dist/cli.js'), 'tail', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--force', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_CLI_HEAP_MB ? [`--max-old-space-size=${process.env.BENCH_CLI_HEAP_MB}`] : []), join(root, 'dist/cli.js'), 'tail', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--force', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let lines = 0;
   let t0 = 0;
   let peak = 0;

@@ -7,10 +7,12 @@
 //
 // POST /screenshot      {name, target: 'window'|'statusbar'|'webview', text?, timeoutMs?} -> {path}
 // POST /queryWorkbench  {selector}           -> {texts: string[]}   (workbench DOM)
-// POST /queryWebview    {selector}           -> {texts: string[]}   (every webview frame)
+// POST /queryWebview    {selector, attribute?} -> {texts: string[]} (every webview frame; the attribute's value instead of the text)
 // POST /clickWorkbench  {selector, text?}    -> {}
+// POST /clickWebview    {selector, text?}    -> {}                   (inside the visible webview's inner frame)
+// POST /pressWebview    {key, selector?}     -> {}                   (on `selector` there, else on what has focus)
 import { createServer } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST } from './codeServer.mjs';
 
@@ -18,9 +20,31 @@ const WEBVIEW_OUTER = 'iframe.webview.ready';
 const WEBVIEW_INNER = '#active-frame';
 
 /**
+ * Writes a PNG of `clip` (CSS pixels) rendered at `scale` device pixels per CSS
+ * pixel. Chromium re-rasterises the region for the capture (sharp text, not an
+ * upscaled bitmap) and the page's own device scale factor stays untouched.
+ * @param {import('playwright-core').Page} page
+ * @param {{ x: number, y: number, width: number, height: number }} clip
+ * @param {number} scale
+ * @param {string} path
+ */
+async function captureScaled(page, clip, scale, path) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { data } = await cdp.send('Page.captureScreenshot', { format: 'png', clip: { ...clip, scale } });
+    writeFileSync(path, Buffer.from(data, 'base64'));
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+/**
  * @param {{ page: () => import('playwright-core').Page | undefined, screenshotDir: string, suffix?: string, onShot?: (path: string) => void }} opts
  */
 export function startHarnessServer(opts) {
+  // The document inside the visible webview: VS Code nests it in a second iframe
+  // (#active-frame) of the outer `iframe.webview`, so a plain page locator never sees it.
+  const webviewDoc = (page) => page.frameLocator(`${WEBVIEW_OUTER} >> visible=true`).first().frameLocator(WEBVIEW_INNER);
   const handlers = {
     async screenshot(page, { name, target, text, timeoutMs = 20_000 }) {
       if (!/^[\w.-]+$/.test(String(name))) throw new Error(`bad screenshot name ${JSON.stringify(name)}: use letters, digits, . _ -`);
@@ -29,11 +53,19 @@ export function startHarnessServer(opts) {
       if (target === 'window') {
         await page.screenshot({ path });
       } else if (target === 'statusbar') {
-        const item = text
-          ? page.locator('.statusbar-item', { hasText: text }).first()
-          : page.locator('.part.statusbar').first();
+        const bar = page.locator('.part.statusbar').first();
+        const item = text ? page.locator('.statusbar-item', { hasText: text }).first() : bar;
         await item.waitFor({ state: 'visible', timeout: timeoutMs });
-        await item.screenshot({ path, timeout: timeoutMs });
+        if (!text) {
+          await bar.screenshot({ path, timeout: timeoutMs });
+        } else {
+          // At 1x the item is a 22 px sliver that reads as a smudge in a README:
+          // capture it at twice the pixel density, over the bar's full height (its
+          // own box can be shorter). Not wider: the neighbours would be cut mid-glyph.
+          const [ib, bb] = await Promise.all([item.boundingBox(), bar.boundingBox()]);
+          if (!ib || !bb) throw new Error(`status bar item "${text}" has no box`);
+          await captureScaled(page, { x: ib.x, y: bb.y, width: ib.width, height: bb.height }, 2, path);
+        }
       } else if (target === 'webview') {
         // Webviews are two nested iframes that fill in after 2-5 s: wait for the
         // inner document to have content (or the requested text), then shoot.
@@ -52,18 +84,31 @@ export function startHarnessServer(opts) {
     async queryWorkbench(page, { selector }) {
       return { texts: await page.locator(selector).evaluateAll((els) => els.map((e) => e.textContent ?? '')) };
     },
-    async queryWebview(page, { selector }) {
+    async queryWebview(page, { selector, attribute }) {
       const texts = [];
       for (const frame of page.frames()) {
         if (frame === page.mainFrame() || frame.isDetached()) continue;
         try {
-          texts.push(...await frame.locator(selector).evaluateAll((els) => els.map((e) => e.textContent ?? '')));
+          texts.push(...await frame.locator(selector).evaluateAll(
+            (els, attr) => els.map((e) => (attr ? e.getAttribute(attr) : e.textContent) ?? ''), attribute ?? null));
         } catch { /* frame navigated away meanwhile */ }
       }
       return { texts };
     },
     async clickWorkbench(page, { selector, text }) {
       await page.locator(selector, text ? { hasText: text } : {}).first().click({ timeout: 10_000 });
+      return {};
+    },
+    async clickWebview(page, { selector, text }) {
+      // A real mouse click (Playwright scrolls the element into view and checks it is
+      // hit-testable), so the webview's own listeners and focus handling run as for a user.
+      await webviewDoc(page).locator(selector, text ? { hasText: text } : {}).first().click({ timeout: 10_000 });
+      return {};
+    },
+    async pressWebview(page, { key, selector }) {
+      if (selector) await webviewDoc(page).locator(selector).first().press(key, { timeout: 10_000 });
+      // Keyboard events go to the focused frame: after a click in the webview, that is its document.
+      else await page.keyboard.press(key);
       return {};
     },
   };

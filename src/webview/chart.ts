@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import { secondsToMs } from '../core/decode';
 import { h } from './dom';
 import { RateBuckets } from './rate';
 
@@ -25,8 +26,11 @@ export class RateChart {
   }
 
   add(timeGMT: unknown): void {
-    if (typeof timeGMT !== 'number') return;
-    this.buckets.add(timeGMT, Math.floor(this.nowMs() / 1000));
+    // Read the hit time exactly as the table's Time column does (seconds or ms,
+    // number or digit string), so a hit the table places in time is also counted here.
+    const ms = secondsToMs(timeGMT);
+    if (ms === undefined) return;
+    this.buckets.add(ms / 1000, Math.floor(this.nowMs() / 1000));
   }
 
   clear(): void { this.buckets.clear(); }

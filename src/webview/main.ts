@@ -192,6 +192,9 @@ function clearAll(): void {
 function applyCleared(): void {
   list.clear();
   chart.clear();
+  // Redraw at once: otherwise the old rate stays up beside an empty table until the next tick.
+  chartDirty = true;
+  chartNow = true;
   grid.select(undefined, false);
   grid.update();
   scheduleUi();
@@ -248,11 +251,30 @@ function measure<T>(name: string, fn: () => T): T {
   try { return fn(); } finally { performance.measure(name, name); }
 }
 
+/** New hits redraw the sparkline at most this often (it also ticks every second). */
+const CHART_GAP_MS = 250;
 let chartDirty = false;
-let chartTickedAt = 0;
+/** Set by a snapshot or a clear: the chart then redraws on the next frame, whatever the throttle says. */
+let chartNow = false;
+let chartTickedAt = -Infinity;
+let chartTimer: ReturnType<typeof setTimeout> | undefined;
 function addToChart(hits: readonly Hit[]): void {
   for (const hit of hits) chart.add(hit.data.timeGMT);
   chartDirty = true;
+}
+
+/**
+ * Redraws the sparkline if it has new data. A redraw inside the throttle gap is
+ * deferred to the gap's end, not dropped: dropping it left the chart waiting for
+ * the 1 s tick, so a snapshot that arrived just after the first paint (the usual
+ * case: the host answers `ready` within a few ms) showed "0.0 hits/s" next to a
+ * table full of hits.
+ */
+function renderChart(): void {
+  if (!chartDirty) return;
+  const wait = CHART_GAP_MS - (performance.now() - chartTickedAt);
+  if (chartNow || wait <= 0) { tickChart(); return; }
+  chartTimer ??= setTimeout(() => { chartTimer = undefined; scheduleUi(); }, wait);
 }
 
 
@@ -268,6 +290,7 @@ function onMessage(msg: HostToWebview): void {
       // The chart shows the stream's rate, so it counts hits also while the table is paused.
       chart.clear();
       addToChart(msg.hits);
+      chartNow = true;
       if (grid.selectedSeq !== undefined && !list.bySeq(grid.selectedSeq)) grid.select(undefined, false);
       grid.update();
       break;
@@ -318,8 +341,7 @@ let emptyKey = '';
 function renderUi(): void {
   const maxHits = list.maxHits;
   if (engine) strip.render(stripView(engine, list.total, maxHits, hostNow(), ui.utc));
-  // New hits redraw the sparkline at most 4 times a second (it also ticks every second).
-  if (chartDirty && performance.now() - chartTickedAt > 250) tickChart();
+  renderChart();
 
   pauseIcon.className = `codicon codicon-${list.paused ? 'debug-continue' : 'debug-pause'}`;
   pauseLabel.textContent = list.paused ? 'Resume' : 'Pause';
@@ -367,6 +389,7 @@ function emptyState(): [string, () => Node[]] {
 // Once a second: cooldown countdown and the sliding chart window. Not while hidden.
 function tickChart(): void {
   chartDirty = false;
+  chartNow = false;
   chartTickedAt = performance.now();
   measure('lsi:chart', () => chart.tick());
 }

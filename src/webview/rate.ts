@@ -12,8 +12,9 @@ export class RateBuckets {
   /** Counts one hit at `hitSec`; ignored when it is outside the window ending at `nowSec`. */
   add(hitSec: number, nowSec: number): void {
     if (!Number.isFinite(hitSec)) return;
-    const s = Math.floor(hitSec);
-    // A hit "from the future" (client clock skew) still counts, in the newest bucket it can be shown in.
+    // A hit "from the future" (client clock skew) still counts, in the newest bucket it can be shown in;
+    // kept at its own second it would stay invisible (and out of the total) until the clock caught up.
+    const s = Math.min(Math.floor(hitSec), nowSec);
     const start = nowSec - this.windowSec + 1;
     if (s < start) return;
     this.counts.set(s, (this.counts.get(s) ?? 0) + 1);

@@ -73,14 +73,31 @@ export async function queryWorkbench(selector: string): Promise<string[]> {
   return (await post<{ texts: string[] }>('queryWorkbench', { selector })).texts;
 }
 
-/** Text contents of every element matching `selector` inside any webview frame. */
-export async function queryWebview(selector: string): Promise<string[]> {
-  return (await post<{ texts: string[] }>('queryWebview', { selector })).texts;
+/**
+ * Text contents of every element matching `selector` inside any webview frame,
+ * or the value of `attribute` on each ('' where it is missing).
+ */
+export async function queryWebview(selector: string, attribute?: string): Promise<string[]> {
+  return (await post<{ texts: string[] }>('queryWebview', { selector, attribute })).texts;
 }
 
 /** Clicks the first workbench element matching `selector` (and containing `text`). */
 export async function clickWorkbench(selector: string, text?: string): Promise<void> {
   await post('clickWorkbench', { selector, text });
+}
+
+/** Clicks (a real mouse click) the first element matching `selector` (and containing `text`) in the visible webview. */
+export async function clickWebview(selector: string, text?: string): Promise<void> {
+  await post('clickWebview', { selector, text });
+}
+
+/**
+ * Presses `key` (Playwright key names: 'ArrowDown', 'Enter', 'Control+A'…) on the
+ * first element matching `selector` in the visible webview, or, without a
+ * selector, on whatever has focus (e.g. the row just clicked with `clickWebview`).
+ */
+export async function pressWebview(key: string, selector?: string): Promise<void> {
+  await post('pressWebview', { key, selector });
 }
 
 export interface WaitOptions {
