@@ -77,6 +77,7 @@ async function runTail(args: TailArgs): Promise<number> {
       idleTimeoutMs: args.idleTimeoutSeconds * 1000,
       store: new FileCooldownStore(args.stateDir ?? defaultStateDir(), (m) => log.warn(m)),
       log,
+      keepRawBytes: true,
     });
   } catch (e) {
     await mock?.close();
@@ -131,6 +132,8 @@ async function runTail(args: TailArgs): Promise<number> {
  * Writes raw records (the exact text the server sent, so every digit survives)
  * in one write per batch, and pauses reading when stdout pushes back.
  */
+const NL = Buffer.from('\n');
+
 class HitWriter {
   private waiting = false;
   constructor(private readonly stream: NodeJS.WriteStream, private readonly engine: LiveStreamEngine) {
@@ -141,10 +144,11 @@ class HitWriter {
   }
 
   write(hits: StoredHit[]): void {
-    let text = '';
-    for (const h of hits) text += `${h.raw}\n`;
+    // The bytes as received: exact digits by construction, and no UTF-8 re-encoding.
+    const parts: Buffer[] = [];
+    for (const h of hits) parts.push(h.rawBytes ?? Buffer.from(h.raw, 'utf8'), NL);
     status?.clear();
-    const ok = this.stream.write(text);
+    const ok = this.stream.write(Buffer.concat(parts));
     status?.redraw();
     if (!ok && !this.waiting) {
       this.waiting = true;

@@ -1,4 +1,4 @@
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { MemoryCooldownStore, type CooldownStore } from './cooldownStore';
@@ -36,6 +36,8 @@ export interface EngineOptions {
   random?: () => number;
   /** undici dispatcher (default: an Agent with TCP keep-alive, HTTP/1.1 only). */
   dispatcher?: Dispatcher;
+  /** Attach each record's received bytes to the hit (the CLI writes them without re-encoding). */
+  keepRawBytes?: boolean;
   /** Time allowed for the response headers of one attempt (default 30 s). */
   headersTimeoutMs?: number;
 }
@@ -307,11 +309,12 @@ export class LiveStreamEngine {
   private consume(res: Dispatcher.ResponseData, ac: AbortController): Promise<never> {
     return new Promise<never>((_resolve, reject) => {
       const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
-      const gunzip = enc.includes('gzip') ? createGunzip() : undefined;
+      // Larger buffers than the 16 KiB default: fewer callbacks and pause/resume round trips per MB.
+      const gunzip = enc.includes('gzip') ? createGunzip({ chunkSize: 64 * 1024, highWaterMark: 256 * 1024 } as ZlibOptions) : undefined;
       const maxBytes = this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
       let batch: StoredHit[] = [];
       const splitter = new RecordSplitter({
-        record: (text) => { const h = this.toHit(text); if (h) batch.push(h); },
+        record: (text, bytes) => { const h = this.toHit(text); if (h) { if (this.opts.keepRawBytes) h.rawBytes = bytes; batch.push(h); } },
         oversized: (bytes) => {
           this.stats.oversized++;
           this.log.warn(`Dropped a record of ${bytes} bytes (limit ${maxBytes}).`);

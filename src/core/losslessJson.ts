@@ -47,7 +47,6 @@ export function quoteLongIntegers(text: string): string {
 }
 
 const LONG_RUN = /\d{16,}/g;
-const KEY_LONG_INT = /"([^"\\]+)"\s*:\s*(-?\d{16,})(?=\s*[,\]}])/g;
 
 /**
  * Parses one record. Integers beyond 2^53 and all id fields become strings with
@@ -69,7 +68,7 @@ export function parseRecord(text: string): Record<string, unknown> {
     throw new RecordParseError('a record must be a JSON object');
   }
   let rec = value as Record<string, unknown>;
-  if (HAS_LONG_DIGITS.test(text) && !restoreTopLevel(rec, text)) {
+  if (!restoreTopLevel(rec, text)) {
     rec = JSON.parse(quoteLongIntegers(text)) as Record<string, unknown>;
   }
   for (const f of ID_FIELDS) {
@@ -81,21 +80,45 @@ export function parseRecord(text: string): Record<string, unknown> {
 
 /** Puts exact digits back into top-level fields; false when the text is not the simple case. */
 function restoreTopLevel(rec: Record<string, unknown>, text: string): boolean {
-  const runs = text.match(LONG_RUN)?.length ?? 0;
+  // Walk the long digit runs (a fast native regex) and check the few characters
+  // around each by hand: `"key"<ws>:<ws>[-]digits<ws>[,}\]]`. Anything else → slow path.
   const found: [string, string][] = [];
-  KEY_LONG_INT.lastIndex = 0;
-  for (let m = KEY_LONG_INT.exec(text); m; m = KEY_LONG_INT.exec(text)) found.push([m[1], m[2]]);
-  if (found.length !== runs) return false;
-  const seen = new Set<string>();
-  for (const [k, digits] of found) {
-    if (seen.has(k)) return false;
-    seen.add(k);
+  LONG_RUN.lastIndex = 0;
+  for (let m = LONG_RUN.exec(text); m; m = LONG_RUN.exec(text)) {
+    let start = m.index;
+    const end = start + m[0].length;
+    let i = end;
+    while (isWs(text.charCodeAt(i))) i++;
+    const after = text.charCodeAt(i);
+    if (after !== 44 && after !== 125 && after !== 93) return false; // , } ]
+    if (text.charCodeAt(start - 1) === 45) start--; // a minus sign
+    let j = start - 1;
+    while (isWs(text.charCodeAt(j))) j--;
+    if (text.charCodeAt(j) !== 58) return false; // :
+    j--;
+    while (isWs(text.charCodeAt(j))) j--;
+    if (text.charCodeAt(j) !== 34) return false; // closing quote of the key
+    const keyEnd = j;
+    const keyStart = text.lastIndexOf('"', keyEnd - 1);
+    if (keyStart < 0) return false;
+    const key = text.slice(keyStart + 1, keyEnd);
+    // A backslash means an escaped quote may be involved: not the simple case.
+    if (key.length === 0 || key.includes('\\')) return false;
+    found.push([key, text.slice(start, end)]);
+  }
+  for (let a = 0; a < found.length; a++) {
+    const [k, digits] = found[a];
+    for (let b = 0; b < a; b++) if (found[b][0] === k) return false;
     const v = Object.prototype.hasOwnProperty.call(rec, k) ? rec[k] : undefined;
     // The pair might belong to a nested object; the top-level value must be the same number.
     if (typeof v !== 'number' || v !== Number(digits)) return false;
   }
   for (const [k, digits] of found) rec[k] = digits;
   return true;
+}
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 /** The dedupe key: exact `hitIdHigh:hitIdLow`, or '' when the record has no usable id. */

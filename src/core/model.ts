@@ -22,6 +22,8 @@ export interface Hit {
 /** A hit as the host stores it: with the exact record text for lossless copy/export. */
 export interface StoredHit extends Hit {
   raw: string;
+  /** The record's bytes as received (only with EngineOptions.keepRawBytes; for the CLI's zero-re-encode output). */
+  rawBytes?: Buffer;
 }
 
 export type ConnectionState =

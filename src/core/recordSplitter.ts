@@ -5,8 +5,11 @@
  * longer than `maxRecordBytes` is skipped up to its LF without being buffered.
  */
 export interface SplitterEvents {
-  /** One complete, non-empty record (CR stripped). */
-  record(text: string): void;
+  /**
+   * One complete, non-empty record (CR stripped). `bytes` is a view of the same
+   * record's bytes, valid for as long as the caller keeps it (never rewritten).
+   */
+  record(text: string, bytes: Buffer): void;
   /** A record over the limit was dropped; `bytes` is how much of it was seen. */
   oversized(bytes: number): void;
 }
@@ -89,6 +92,6 @@ export class RecordSplitter {
     let s = from;
     while (s < to && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
     if (s === to) return;
-    this.events.record(buf.toString('utf8', from, to));
+    this.events.record(buf.toString('utf8', from, to), buf.subarray(from, to));
   }
 }

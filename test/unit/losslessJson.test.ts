@@ -62,6 +62,23 @@ describe('losslessJson', () => {
     ), { numRuns: 500 });
   });
 
+  it('the fast path and the quoting path agree, including the awkward cases', () => {
+    const cases = [
+      '{"hitIdHigh":12345678901234567,"n":{"x":98765432109876543}}',
+      '{"a":"12345678901234567","hitIdLow":22345678901234567}',
+      '{"a":"x\\":12345678901234567}","hitIdLow":22345678901234567}',
+      '{"k":12345678901234567,"n":{"k":12345678901234568}}',
+      '{"f":1.12345678901234567,"hitIdLow":22345678901234567}',
+      '{"arr":[12345678901234567, 22345678901234567],"hitIdLow":-32345678901234567}',
+      '{ "hitIdHigh" :  12345678901234567 , "hitIdLow":\t22345678901234567\n}',
+    ];
+    for (const c of cases) {
+      const slow = JSON.parse(quoteLongIntegers(c));
+      for (const f of ['hitIdHigh', 'hitIdLow']) if (typeof slow[f] === 'number') slow[f] = String(slow[f]);
+      assert.deepEqual(parseRecord(c), slow, c);
+    }
+  });
+
   it('property: quoting never changes a document without long integers outside strings', () => {
     fc.assert(fc.property(fc.jsonValue(), (v) => {
       const text = JSON.stringify(v);
