@@ -145,7 +145,7 @@ class HitWriter {
 
   write(hits: StoredHit[]): void {
     // The bytes as received: exact digits by construction, and no UTF-8 re-encoding.
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
     for (const h of hits) parts.push(h.rawBytes ?? Buffer.from(h.raw, 'utf8'), NL);
     status?.clear();
     const ok = this.stream.write(Buffer.concat(parts));

@@ -23,7 +23,7 @@ export interface Hit {
 export interface StoredHit extends Hit {
   raw: string;
   /** The record's bytes as received (only with EngineOptions.keepRawBytes; for the CLI's zero-re-encode output). */
-  rawBytes?: Buffer;
+  rawBytes?: Uint8Array;
 }
 
 export type ConnectionState =
