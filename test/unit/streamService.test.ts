@@ -111,4 +111,38 @@ describe('StreamService (two windows over one global storage folder)', function 
     const keys = a.hits().map((h) => h.key);
     assert.equal(new Set(keys).size, keys.length);
   });
+
+  it('a window reload within the cooldown (dispose, then a new instance on the same folder) waits out the rest', async () => {
+    const a = make('a', { reconnectCooldownSeconds: 30 }).s;
+    await a.connect();
+    await until(() => a.snapshot().state.kind === 'connected', 5000, 'connected');
+    await a.dispose(); // what deactivate() does
+    services.splice(services.indexOf(a), 1);
+    const reloaded = make('a2', { reconnectCooldownSeconds: 30 }).s;
+    await reloaded.connect();
+    await until(() => reloaded.snapshot().state.kind === 'cooldown', 5000, 'cooldown after reload');
+    const st = reloaded.snapshot().state;
+    if (st.kind !== 'cooldown') throw new Error('unreachable');
+    assert.ok(st.until - Date.now() > 25_000, 'waits the rest of the 30 s');
+    assert.equal(mock.requests.filter((r) => r.path.includes('/stream/')).length, 1, 'no second request');
+  });
+
+  it('the log never contains the token, even when the server echoes it', async () => {
+    const lines: string[] = [];
+    const log = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    mock.enqueue({ status: 418, body: 'your token tok-service-1 is teapot-shaped' });
+    const s = new StreamService({
+      stateDir: dir, log, holderId: 'l', windowLabel: 'l',
+      settings: () => { const r = parseSettings(() => undefined); return { settings: { ...r.settings, streamUrl: mock.streamUrl }, problems: [] }; },
+      credentials: async () => ({ kind: 'accessToken', token: 'tok-service-1' }),
+    });
+    services.push(s);
+    await s.connect();
+    await until(() => s.snapshot().state.kind === 'stopped', 5000, 'stopped on 418');
+    assert.ok(lines.length >= 3, lines.join("\n"));
+    assert.ok(lines.some((l) => /418/.test(l)));
+    assert.ok(!lines.some((l) => l.includes('tok-service-1')), lines.join('\n'));
+    assert.ok(!JSON.stringify(s.snapshot()).includes('tok-service-1'));
+    assert.match(s.snapshot().lastError!.description, /your token \*\*\* is teapot-shaped/);
+  });
 });

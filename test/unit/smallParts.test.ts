@@ -1,0 +1,71 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HitStore } from '../../src/core/hitStore';
+import { RateMeter } from '../../src/core/rateMeter';
+import { FileCooldownStore } from '../../src/core/cooldownStore';
+import { redact } from '../../src/core/logger';
+import type { StoredHit } from '../../src/core/model';
+import { FakeClock } from '../support/fakeClock';
+
+const hit = (seq: number): StoredHit => ({ seq, key: `k${seq}`, receivedAt: seq, data: {}, raw: '{}' });
+
+describe('HitStore (the host ring buffer)', () => {
+  it('keeps the newest maxHits, oldest first, and finds by seq', () => {
+    const s = new HitStore(3);
+    for (let i = 1; i <= 5; i++) s.push(hit(i));
+    assert.deepEqual(s.toArray().map((h) => h.seq), [3, 4, 5]);
+    assert.equal(s.bySeq(4)?.seq, 4);
+    assert.equal(s.bySeq(2), undefined);
+    s.resize(2);
+    assert.deepEqual(s.toArray().map((h) => h.seq), [4, 5]);
+    s.resize(10);
+    s.push(hit(6));
+    assert.deepEqual(s.toArray().map((h) => h.seq), [4, 5, 6]);
+    s.clear();
+    assert.equal(s.size, 0);
+    assert.throws(() => new HitStore(0), RangeError);
+  });
+});
+
+describe('RateMeter', () => {
+  it('hits per second over the last seconds, on the injected clock', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const r = new RateMeter(clock, 5);
+    for (let i = 0; i < 10; i++) { r.add(10); await clock.advance(1000); }
+    assert.ok(Math.abs(r.perSecond() - 10) < 0.5, String(r.perSecond()));
+    await clock.advance(10_000);
+    assert.equal(r.perSecond(), 0);
+  });
+});
+
+describe('FileCooldownStore', () => {
+  it('round-trips per stream, ignores other streams and corrupt files, reports unwritable dirs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lsi-store-'));
+    try {
+      const s = new FileCooldownStore(dir);
+      s.update('https://a/x', { lastLossAt: 1000 });
+      s.update('https://a/x', { notBefore: 5000 });
+      assert.deepEqual(s.read('https://a/x'), { stream: 'https://a/x', lastLossAt: 1000, notBefore: 5000 });
+      assert.deepEqual(s.read('https://a/y'), { stream: 'https://a/y' });
+      writeFileSync(s.fileFor('https://a/x'), '{corrupt');
+      const errors: string[] = [];
+      const t = new FileCooldownStore(dir, (m) => errors.push(m));
+      assert.deepEqual(t.read('https://a/x'), { stream: 'https://a/x' });
+      assert.equal(errors.length, 1);
+      const bad = new FileCooldownStore(join(dir, 'file-not-dir'), (m) => errors.push(m));
+      writeFileSync(join(dir, 'file-not-dir'), 'x');
+      bad.update('https://a/x', { lastLossAt: 1 });
+      assert.ok(errors.some((e) => /Could not save the cooldown state/.test(e)), errors.join('\n'));
+      assert.doesNotMatch(readFileSync(s.fileFor('https://a/x'), 'utf8'), /token/);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});
+
+describe('redact', () => {
+  it('removes every occurrence of each secret', () => {
+    assert.equal(redact('Bearer abcd1234 and abcd1234', ['abcd1234']), 'Bearer *** and ***');
+    assert.equal(redact('short x', ['x']), 'short x');
+  });
+});

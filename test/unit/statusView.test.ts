@@ -1,0 +1,68 @@
+import { strict as assert } from 'node:assert';
+import { escapeMarkdown, formatCountdown, stateLine, statusView } from '../../src/core/statusView';
+import type { EngineSnapshot, LastError } from '../../src/core/model';
+
+const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
+const stats = { received: 1234, duplicates: 5, malformed: 0, oversized: 0, hitsPerSecond: 42.34 };
+const err409: LastError = { code: '409', status: 409, description: 'Maximum connections reached (1) for stream demo', explanation: 'Too many connections…', at: NOW - 5000 };
+const snap = (state: EngineSnapshot['state'], lastError?: LastError): EngineSnapshot => ({ streamUrl: 'https://livestream.adobe.net/api/1/stream/s', state, lastError, stats });
+
+describe('statusView (the status bar as a pure function of state)', () => {
+  it('disconnected', () => {
+    const v = statusView(snap({ kind: 'idle' }), NOW);
+    assert.equal(v.text, '$(debug-disconnect) Live Stream');
+    assert.equal(v.background, undefined);
+    assert.match(v.tooltip, /\[Connect\]\(command:liveStream\.connect\)/);
+  });
+
+  it('connecting spins and keeps the last error code visible', () => {
+    assert.equal(statusView(snap({ kind: 'connecting', since: NOW, attempt: 2 }, err409), NOW).text, '$(loading~spin) Live Stream 409');
+  });
+
+  it('connected shows the rate; the error is marked resolved in the tooltip, not in the text', () => {
+    const v = statusView(snap({ kind: 'connected', since: NOW - 60_000 }, err409), NOW);
+    assert.equal(v.text, '$(pulse) Live Stream 42.3/s');
+    assert.equal(v.background, undefined);
+    assert.match(v.tooltip, /409\*\* at .*\(resolved\)/);
+    assert.match(v.tooltip, /\[Disconnect\]/);
+  });
+
+  it('cooldown: live countdown, the code that caused it, warning background, Connect now link', () => {
+    const v = statusView(snap({ kind: 'cooldown', since: NOW, until: NOW + 42_300, code: '409', auto: true }, err409), NOW);
+    assert.equal(v.text, '$(watch) Live Stream 409 43 s');
+    assert.equal(v.background, 'statusBarItem.warningBackground');
+    assert.match(v.tooltip, /command:liveStream\.connectNow/);
+    assert.match(v.tooltip, /Maximum connections reached \\\(1\\\) for stream demo/);
+    assert.equal(statusView(snap({ kind: 'cooldown', since: NOW, until: NOW + 125_000, code: 'user', auto: false }), NOW).text, '$(watch) Live Stream 2 min 05 s');
+  });
+
+  it('stopped on an error: error background and the code; stopped by the user: plain', () => {
+    const v = statusView(snap({ kind: 'stopped', since: NOW, code: '404', reason: 'No stream at this URL' }, { ...err409, code: '404' }), NOW);
+    assert.equal(v.text, '$(error) Live Stream 404');
+    assert.equal(v.background, 'statusBarItem.errorBackground');
+    const u = statusView(snap({ kind: 'stopped', since: NOW, code: 'user', reason: 'Disconnected by you.' }, err409), NOW);
+    assert.equal(u.text, '$(debug-disconnect) Live Stream');
+    assert.equal(u.background, undefined);
+  });
+
+  it('server text cannot inject links or markup into the trusted tooltip', () => {
+    const evil: LastError = { ...err409, description: '[click](command:workbench.action.terminal.new) <img src=x> `x` *b*' };
+    const v = statusView(snap({ kind: 'cooldown', since: NOW, until: NOW + 1000, code: '409', auto: true }, evil), NOW);
+    assert.ok(!v.tooltip.includes('[click](command:workbench'), v.tooltip);
+    assert.ok(v.tooltip.includes('\\[click\\]\\(command:workbench'));
+    assert.ok(v.tooltip.includes('\\<img') && !/[^\\]<img/.test(v.tooltip), 'angle brackets escaped (and MarkdownString HTML is off anyway)');
+    assert.equal(escapeMarkdown('a\nb'), 'a b');
+  });
+
+  it('never shows secrets: the URL is origin + path only', () => {
+    const v = statusView({ ...snap({ kind: 'idle' }), streamUrl: 'https://livestream.adobe.net/api/1/stream/s' }, NOW);
+    assert.ok(!/\?/.test(v.tooltip.split('\n')[0]));
+  });
+
+  it('plain lines for the CLI and the log', () => {
+    assert.equal(stateLine(snap({ kind: 'connected', since: NOW }), NOW), 'connected · 42.3 hits/s · 1234 received · 5 duplicates dropped');
+    assert.equal(stateLine(snap({ kind: 'cooldown', since: NOW, until: NOW + 60_000, code: 'idle-timeout', auto: true }), NOW), 'cooling down after idle timeout: next attempt in 1 min 00 s');
+    assert.equal(formatCountdown(0), '0 s');
+    assert.equal(formatCountdown(59_001), '1 min 00 s');
+  });
+});
