@@ -51,7 +51,13 @@ function pruneOldRunDirs() {
  *  unless the XDG_* dirs point elsewhere, so they live in the run dir too. */
 export function makeRunDir() {
   pruneOldRunDirs();
-  const root = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+  const d = makeDirs(mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX)));
+  writeFileSync(join(d.workspace, 'README.md'), '# Live Stream Inspector test workspace\n');
+  return d;
+}
+
+/** The folders of one code-server profile under `root` (throwaway run dir or the persistent demo). */
+export function makeDirs(root) {
   const d = {
     root,
     userData: join(root, 'user-data'),
@@ -62,7 +68,6 @@ export function makeRunDir() {
     tmp: join(root, 'tmp'),
   };
   for (const p of [d.userData, d.extensions, d.workspace, d.tmp, ...Object.values(d.xdg)]) mkdirSync(p, { recursive: true, mode: 0o700 });
-  writeFileSync(join(d.workspace, 'README.md'), '# Live Stream Inspector test workspace\n');
   return d;
 }
 

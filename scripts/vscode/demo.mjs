@@ -16,7 +16,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { cacheDir, provision, ProvisionError } from './provision.mjs';
 import {
-  SetupError, buildExtension, freePort, killGroupNow, launchChromium, makeRunDir, repoRoot,
+  SetupError, buildExtension, freePort, killGroupNow, launchChromium, makeDirs, makeRunDir, repoRoot,
   requireChromium, runEnv, startCodeServer, waitHealthy, workbenchUrl, writeSettings,
 } from './codeServer.mjs';
 
@@ -41,16 +41,7 @@ function markDemoWorkspace(workspace) {
 
 /** Persistent demo dirs under the cache (the same shape as a throwaway run dir). */
 function demoDirs() {
-  const root = join(cacheDir(), 'demo');
-  const d = {
-    root,
-    userData: join(root, 'user-data'),
-    extensions: join(root, 'extensions'),
-    workspace: join(root, 'workspace'),
-    xdg: { config: join(root, 'xdg', 'config'), data: join(root, 'xdg', 'data'), cache: join(root, 'xdg', 'cache'), runtime: join(root, 'xdg', 'runtime') },
-    tmp: join(root, 'tmp'),
-  };
-  for (const p of [d.userData, d.extensions, d.workspace, d.tmp, ...Object.values(d.xdg)]) mkdirSync(p, { recursive: true, mode: 0o700 });
+  const d = makeDirs(join(cacheDir(), 'demo'));
   const readme = join(d.workspace, 'README.md');
   if (!existsSync(readme)) writeFileSync(readme, '# Live Stream Inspector demo\n\nThe status bar shows the demo stream; run "Live Stream: Show Hits" to see hits arrive.\n');
   // First run only: later the user's own settings changes are kept.

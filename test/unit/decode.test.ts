@@ -1,3 +1,4 @@
+import { parseRecord } from '../../src/core/losslessJson';
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,29 +11,8 @@ import {
 
 const fixturePath = join(__dirname, '../fixtures/adobe-sample-hit.json');
 
-/** Test-only lossless parse: quotes integer literals of 16+ digits outside strings, then JSON.parse. */
-function parseLossless(text: string): Record<string, unknown> {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === '\\') out += text[++i];
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else if (/[-\d]/.test(c)) {
-      const m = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i))!;
-      out += /^-?\d{16,}$/.test(m[0]) ? `"${m[0]}"` : m[0];
-      i += m[0].length - 1;
-    } else {
-      out += c;
-    }
-  }
-  return JSON.parse(out) as Record<string, unknown>;
-}
+// The production parser (tested on its own in losslessJson.test.ts).
+const parseLossless = parseRecord;
 
 const fixtureText = readFileSync(fixturePath, 'utf8');
 const fixture = () => parseLossless(fixtureText);

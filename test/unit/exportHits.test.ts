@@ -1,32 +1,12 @@
+import { parseRecord } from '../../src/core/losslessJson';
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { csvCell, exportHits, type ExportFormat } from '../../src/core/exportHits';
 
-/** Test-only lossless parse: quotes integer literals of 16+ digits outside strings, then JSON.parse. */
-function parseLossless(text: string): Record<string, unknown> {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === '\\') out += text[++i];
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else if (/[-\d]/.test(c)) {
-      const m = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i))!;
-      out += /^-?\d{16,}$/.test(m[0]) ? `"${m[0]}"` : m[0];
-      i += m[0].length - 1;
-    } else {
-      out += c;
-    }
-  }
-  return JSON.parse(out) as Record<string, unknown>;
-}
+// The production parser (tested on its own in losslessJson.test.ts).
+const parseLossless = parseRecord;
 
 const fixtureText = readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8');
 // As it comes off the stream: one line.
