@@ -54,6 +54,8 @@ export class ConnectionLease {
   }
 
   get isHeld(): boolean { return this.held; }
+  /** The stream this lease is for (origin + path). */
+  get stream(): string { return this.o.stream; }
 
   /** Live holders other than this one (expired files are removed on the way). */
   others(): HolderInfo[] {

@@ -80,6 +80,8 @@ export class LiveStreamEngine {
   private abort?: AbortController;
   private skipWait?: () => void;
   private consecutiveFailures = 0;
+  /** Set by stop(): the reason; the loop ends at the next check. */
+  private stopRequested?: string;
   private malformedLogged = 0;
   /** What caused the current wait: shown next to the countdown. */
   private cause = 'cooldown';
@@ -174,8 +176,6 @@ export class LiveStreamEngine {
     if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
   }
 
-  private stopRequested?: string;
-
   private async loop(force: boolean): Promise<void> {
     this.stopRequested = undefined;
     let forceNext = force;
@@ -208,7 +208,7 @@ export class LiveStreamEngine {
         await this.consume(res, ac);
       } catch (e) {
         const err = e as Error;
-        if (this.stopRequested || err.name === 'AbortError' && this.stopRequested !== undefined) {
+        if (this.stopRequested) {
           if (established) { this.cause = 'user'; this.recordLoss(); }
           return;
         }

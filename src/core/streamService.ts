@@ -205,7 +205,7 @@ export class StreamService {
 
   private async takeLease(url: string, max: number): Promise<void> {
     const key = streamKey(url);
-    if (this.lease && (this.lease as unknown as { o: { stream: string } }).o.stream !== key) { this.lease.release(); this.lease = undefined; }
+    if (this.lease && this.lease.stream !== key) { this.lease.release(); this.lease = undefined; }
     this.lease ??= new ConnectionLease({
       dir: this.deps.stateDir,
       stream: key,

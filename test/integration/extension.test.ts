@@ -4,7 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
-import { clickWebview, pressWebview, queryWebview, requestScreenshot, screenshotsForReadme, waitFor, waitForStatusBarText, waitForWebview, harnessAvailable } from './harness';
+import { MockLiveStreamServer } from '../../src/core/mock/mockServer';
+import { clickWebview, clickWorkbench, queryWorkbench, pressWebview, queryWebview, requestScreenshot, screenshotsForReadme, waitFor, waitForStatusBarText, waitForWebview, harnessAvailable } from './harness';
 
 const EXT_ID = 'livestream-tools.livestream-inspector';
 
@@ -180,5 +181,37 @@ describe('Live Stream extension', function () {
     assert.ok(!user.includes(secret));
     await vscode.commands.executeCommand('liveStream.clearCredentials');
     assert.equal(await a.credentials.get(), undefined);
+  });
+
+  it('a configured stream: Connect uses the settings; a setting that needs a reconnect asks first, and the reconnect honours the cooldown', async () => {
+    // A stream of its own on loopback (no credentials needed there); everything else is the real path: settings, lease, engine.
+    const server = await MockLiveStreamServer.start({ rate: 10 });
+    const cfg = () => vscode.workspace.getConfiguration('liveStream');
+    try {
+      await vscode.commands.executeCommand('liveStream.disconnect');
+      await cfg().update('streamUrl', server.streamUrl, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('liveStream.connect');
+      await waitFor(() => a.service.snapshot().state.kind === 'connected' && !a.service.isDemo, { message: 'connected to the configured stream', timeoutMs: 20_000 });
+      assert.equal(server.requests[0]?.query.maxConnections, '1', 'the setting reached the request');
+      await cfg().update('maxConnections', 2, vscode.ConfigurationTarget.Global);
+      if (harnessAvailable()) {
+        // Toasts are not rendered under the test driver; the notification center lists the same notifications.
+        await vscode.commands.executeCommand('notifications.showList');
+        await waitFor(async () => (await queryWorkbench('.notifications-center .notification-list-item-message')).some((t) => /Reconnect to apply/.test(t)), { message: 'the reconnect question' });
+        // Still connected while the question is open: nothing happens without consent.
+        assert.equal(a.service.snapshot().state.kind, 'connected');
+        assert.equal(server.requests.length, 1);
+        await clickWorkbench('.notifications-center .notification-list-item .monaco-button', 'Reconnect');
+        await waitFor(() => a.service.snapshot().state.kind === 'cooldown', { message: 'the reconnect waiting out the cooldown' });
+        const st = a.service.snapshot().state;
+        if (st.kind === 'cooldown') assert.ok(st.until - Date.now() > 5_000, 'a real cooldown, not an immediate reconnect');
+        assert.equal(server.requests.length, 1, 'no request during the cooldown');
+      }
+    } finally {
+      await vscode.commands.executeCommand('liveStream.disconnect');
+      await cfg().update('maxConnections', undefined, vscode.ConfigurationTarget.Global);
+      await cfg().update('streamUrl', undefined, vscode.ConfigurationTarget.Global);
+      await server.close();
+    }
   });
 });
