@@ -20,8 +20,8 @@ const common = {
 };
 
 const entries = [
-  // The banner stamps when the bundle starts evaluating, so activation time includes loading our code.
-  { name: 'extension', ...common, entryPoints: [join(root, 'src/extension.ts')], outfile: join(root, 'dist/extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], banner: { js: 'globalThis.__liveStreamBundleStart = performance.now();' } },
+  // Banner and footer stamp the bundle's evaluation, so activation time includes loading our code.
+  { name: 'extension', ...common, entryPoints: [join(root, 'src/extension.ts')], outfile: join(root, 'dist/extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], banner: { js: 'globalThis.__liveStreamBundleStart = performance.now();' }, footer: { js: 'globalThis.__liveStreamBundleEnd = performance.now();' } },
   { name: 'cli', ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
 ];
 if (existsSync(join(root, 'src/webview/main.ts'))) {

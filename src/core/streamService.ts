@@ -3,13 +3,16 @@ import { systemClock, type Clock, type TimerHandle } from './clock';
 import { ConnectionLease, type HolderInfo } from './connectionLease';
 import { FileCooldownStore } from './cooldownStore';
 import { HitStore } from './hitStore';
-import { LiveStreamEngine, type EngineOptions } from './liveStreamEngine';
+import type { EngineOptions, LiveStreamEngine } from './liveStreamEngine';
 import type { Logger } from './logger';
 import type { EngineSnapshot, StoredHit } from './model';
-import { MockLiveStreamServer } from './mock/mockServer';
+import type { MockLiveStreamServer } from './mock/mockServer';
 import { RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
 import { buildStreamUrl, ConfigError, streamKey, type StreamOptions } from './streamConfig';
-import { ImsTokenProvider, StaticTokenProvider, type TokenProvider } from './tokens';
+import type { TokenProvider } from './tokens';
+
+/** Loaded on first connect (see connectionRuntime.ts). */
+const runtime = () => import('./connectionRuntime');
 
 /** Credentials as the host's secret storage returns them. */
 export type Credentials =
@@ -124,21 +127,22 @@ export class StreamService {
     if (!settings.streamUrl) throw new UserError('No stream URL: set liveStream.streamUrl to the URL Adobe provisioned (or try Live Stream: Connect to Demo Stream).', 'settings', 'liveStream.streamUrl');
     const stream = this.streamOptions(settings, settings.streamUrl);
     const creds = await this.deps.credentials();
-    const tokens = this.tokenProvider(creds, settings, stream.url);
+    const tokens = await this.tokenProvider(creds, settings, stream.url);
     await this.takeLease(stream.url, settings.maxConnections);
     this.mode = 'stream';
-    this.startEngine(stream, settings, tokens, creds?.kind === 'clientCredentials' ? creds.clientId : settings.clientId || undefined, !!opts.force);
+    await this.startEngine(stream, settings, tokens, creds?.kind === 'clientCredentials' ? creds.clientId : settings.clientId || undefined, !!opts.force);
   }
 
   /** Connects to the embedded demo stream (no credentials, loopback only). */
   async connectDemo(opts: { force?: boolean } = {}): Promise<void> {
     if (this.run && this.mode === 'demo') { if (opts.force) this.engine?.connectNow(); return; }
     if (this.run) await this.disconnect();
+    const { MockLiveStreamServer } = await runtime();
     this.demoStarting ??= MockLiveStreamServer.start({ rate: this.deps.demo?.rate ?? 8, ghostSeconds: this.deps.demo?.ghostSeconds ?? 20, replayOnReconnect: 5, log: (l) => this.deps.log.debug(`demo: ${l}`) });
     this.demo = await this.demoStarting;
     const { settings } = this.deps.settings();
     this.mode = 'demo';
-    this.startEngine({ url: this.demo.streamUrl, maxConnections: 1 }, settings, undefined, undefined, !!opts.force);
+    await this.startEngine({ url: this.demo.streamUrl, maxConnections: 1 }, settings, undefined, undefined, !!opts.force);
   }
 
   /** Skips the current cooldown (the only way around it). */
@@ -190,11 +194,12 @@ export class StreamService {
     return stream;
   }
 
-  private tokenProvider(creds: Credentials | undefined, settings: Settings, url: string): TokenProvider | undefined {
+  private async tokenProvider(creds: Credentials | undefined, settings: Settings, url: string): Promise<TokenProvider | undefined> {
     if (!creds) {
       if (/^http:\/\/(127\.|localhost|\[::1\])/.test(url)) return undefined; // a local mock without auth
       throw new UserError('No credentials: run "Live Stream: Set Credentials" (an access token, or client id + secret).', 'credentials');
     }
+    const { ImsTokenProvider, StaticTokenProvider } = await runtime();
     try {
       if (creds.kind === 'accessToken') return new StaticTokenProvider(creds.token);
       return new ImsTokenProvider({ clientId: creds.clientId, clientSecret: creds.clientSecret, scopes: settings.scopes, imsUrl: settings.imsUrl }, this.clock);
@@ -236,9 +241,10 @@ export class StreamService {
     throw new UserError(`${names} did not hand over the connection. Try again in a moment.`, 'takeover');
   }
 
-  private startEngine(stream: StreamOptions, settings: Settings, tokens: TokenProvider | undefined, clientId: string | undefined, force: boolean): void {
+  private async startEngine(stream: StreamOptions, settings: Settings, tokens: TokenProvider | undefined, clientId: string | undefined, force: boolean): Promise<void> {
     const key = JSON.stringify([stream, settings.reconnectCooldownSeconds, settings.idleTimeoutSeconds, settings.autoReconnect, clientId, !!tokens, settings.authMethod, settings.imsUrl, settings.scopes]);
     if (!this.engine || this.engineKey !== key) {
+      const { LiveStreamEngine } = await runtime();
       void this.engine?.dispose();
       this.engine = new LiveStreamEngine({
         stream,

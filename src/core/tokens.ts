@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import type { Clock } from './clock';
 import { LiveStreamError, describeBody } from './errors';
+import { defaultOf } from './settings';
 import { isLoopbackHost } from './streamConfig';
 
 /** Supplies the bearer token; `invalidate` is called after a 401. */
@@ -23,8 +24,9 @@ export class StaticTokenProvider implements TokenProvider {
   secrets(): string[] { return [this.token]; }
 }
 
-export const DEFAULT_IMS_URL = 'https://ims-na1.adobelogin.com/ims/token/v3';
-export const DEFAULT_SCOPES = 'openid,AdobeID,read_organizations,additional_info.projectedProductContext';
+/** Defaults live in package.json (the settings' one home). */
+export const DEFAULT_IMS_URL = defaultOf('imsUrl');
+export const DEFAULT_SCOPES = defaultOf('scopes');
 
 export interface ClientCredentials {
   clientId: string;

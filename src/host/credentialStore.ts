@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { Credentials } from '../core/streamService';
-import { DEFAULT_SCOPES } from '../core/tokens';
+import { defaultOf } from '../core/settings';
+
+const DEFAULT_SCOPES = defaultOf('scopes');
 
 const TOKEN_KEY = 'liveStream.accessToken';
 const SECRET_KEY = 'liveStream.clientSecret';

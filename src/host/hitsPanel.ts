@@ -4,8 +4,6 @@ import { createWriteStream, promises as fsp } from 'node:fs';
 import { once } from 'node:events';
 import type { PanelBackend } from './panelBackend';
 import type { Hit, StoredHit } from '../core/model';
-import { compileFilter } from '../core/filter';
-import { exportHits } from '../core/exportHits';
 import { buildPanelHtml } from '../shared/panelHtml';
 import {
   PROTOCOL_VERSION, isWebviewToHost,
@@ -209,6 +207,8 @@ export class HitsPanel {
       void vscode.window.showInformationMessage('An export is already running.');
       return;
     }
+    // Loaded on first export: keeps activation light.
+    const [{ compileFilter }, { exportHits }] = await Promise.all([import('../core/filter'), import('../core/exportHits')]);
     const compiled = compileFilter(filterText, { myTraffic: this.backend.myTraffic() });
     if (!compiled.ok) {
       const error = `Invalid filter: ${compiled.error.message}`;

@@ -1,0 +1,9 @@
+/**
+ * Everything a connection needs (undici, gzip, the demo server), behind one
+ * module the service loads with a dynamic import on first connect. esbuild
+ * keeps it in the bundle but evaluates it lazily, so activating the extension
+ * does not pay for parsing the HTTP stack.
+ */
+export { LiveStreamEngine } from './liveStreamEngine';
+export { MockLiveStreamServer } from './mock/mockServer';
+export { ImsTokenProvider, StaticTokenProvider } from './tokens';
