@@ -211,11 +211,27 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
     assert.doesNotMatch(r.stderr(), /csecret-789/);
   });
 
-  it('--demo works with no credentials', async () => {
+  it('--demo works with no credentials; piped stderr gets plain lines, no terminal status line', async () => {
     const r = tail(['--demo']);
     await until(() => r.lines().length >= 2, 10_000, 'demo hits');
     r.child.kill('SIGINT');
     assert.equal(await r.exit, 0);
+    hitIds(r.lines());
+    assert.match(r.stderr(), /connected/);
+    assert.ok(!r.stderr().includes('\x1b['), 'no escape codes when stderr is not a terminal');
+  });
+
+  it('mock subcommand: prints its stream URL and serves the tail command; exits 0 on SIGINT', async () => {
+    const m = run(['mock', '--port', '0', '--rate', '50', '--ghost-seconds', '0']);
+    runs.push(m);
+    await until(() => /http:\/\/127\.0\.0\.1:\d+\/api\/1\/stream\/demo\n/.test(m.stdout()), 10_000, 'mock URL');
+    const url = m.stdout().trim();
+    const r = tail(['--url', url]);
+    await until(() => r.lines().length >= 5, 10_000, 'hits from the mock subcommand');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0);
+    m.child.kill('SIGINT');
+    assert.equal(await m.exit, 0);
     hitIds(r.lines());
   });
 });
