@@ -13,15 +13,15 @@ describe('StatusLine (CLI, terminal only)', () => {
     let text = 'connected · 42.3 hits/s · 1234 received';
     const s = new StatusLine(tty, () => text);
     assert.equal(writes.length, 1);
-    assert.equal(writes[0], `\\r\\x1b[2K\\x1b[2m${text.slice(0, 19)}\\x1b[0m`);
+    assert.equal(writes[0], `\r\x1b[2K\x1b[2m${text.slice(0, 19)}\x1b[0m`);
     s.clear();
-    assert.equal(writes[1], '\\r\\x1b[2K');
+    assert.equal(writes[1], '\r\x1b[2K');
     s.clear();
     assert.equal(writes.length, 2, 'clearing twice writes nothing');
     text = 'cooling down';
     s.redraw();
     assert.match(writes[2], /cooling down/);
     s.stop();
-    assert.equal(writes[3], '\\r\\x1b[2K');
+    assert.equal(writes[3], '\r\x1b[2K');
   });
 });
