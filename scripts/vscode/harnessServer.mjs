@@ -11,6 +11,11 @@
 // POST /clickWorkbench  {selector, text?}    -> {}
 // POST /clickWebview    {selector, text?}    -> {}                   (inside the visible webview's inner frame)
 // POST /pressWebview    {key, selector?}     -> {}                   (on `selector` there, else on what has focus)
+// POST /typeWebview     {text, selector?}    -> {}                   (real key events, one per character; ditto)
+// POST /pressWorkbench  {key, selector?}     -> {}                   (workbench: on `selector`, else on what has focus)
+// POST /typeWorkbench   {text, selector?}    -> {}                   (workbench: real key events, one per character)
+// POST /fillWorkbench   {selector, value}    -> {}                   (replaces an input's value at once; one `input` event)
+// POST /inputValue      {selector, where: 'workbench'|'webview'} -> {value} (the live `value` of an input, not its attribute)
 import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,6 +115,32 @@ export function startHarnessServer(opts) {
       // Keyboard events go to the focused frame: after a click in the webview, that is its document.
       else await page.keyboard.press(key);
       return {};
+    },
+    async typeWebview(page, { text, selector }) {
+      if (selector) await webviewDoc(page).locator(selector).first().pressSequentially(String(text), { timeout: 10_000 });
+      else await page.keyboard.type(String(text));
+      return {};
+    },
+    // The workbench itself: quick inputs (the command palette, the simple file dialog
+    // that code-server shows for showSaveDialog/showOpenDialog), notifications…
+    async pressWorkbench(page, { key, selector }) {
+      if (selector) await page.locator(selector).first().press(key, { timeout: 10_000 });
+      else await page.keyboard.press(key);
+      return {};
+    },
+    async typeWorkbench(page, { text, selector }) {
+      if (selector) await page.locator(selector).first().pressSequentially(String(text), { timeout: 10_000 });
+      else await page.keyboard.type(String(text));
+      return {};
+    },
+    async fillWorkbench(page, { selector, value }) {
+      await page.locator(selector).first().fill(String(value), { timeout: 10_000 });
+      return {};
+    },
+    async inputValue(page, { selector, where }) {
+      if (where !== 'workbench' && where !== 'webview') throw new Error(`inputValue: where must be 'workbench' or 'webview', not ${JSON.stringify(where)}`);
+      const root = where === 'webview' ? webviewDoc(page) : page;
+      return { value: await root.locator(selector).first().inputValue({ timeout: 10_000 }) };
     },
   };
 

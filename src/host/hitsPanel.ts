@@ -203,10 +203,20 @@ export class HitsPanel {
   }
 
   private async export(format: ExportFormat, filterText: string): Promise<void> {
+    // Guard from the first click: a second click must not open a second save dialog.
     if (this.exporting) {
       void vscode.window.showInformationMessage('An export is already running.');
       return;
     }
+    this.exporting = true;
+    try {
+      await this.runExport(format, filterText);
+    } finally {
+      this.exporting = false;
+    }
+  }
+
+  private async runExport(format: ExportFormat, filterText: string): Promise<void> {
     // Loaded on first export: keeps activation light.
     const [{ compileFilter }, { exportHits }] = await Promise.all([import('../core/filter'), import('../core/exportHits')]);
     const compiled = compileFilter(filterText, { myTraffic: this.backend.myTraffic() });
@@ -232,7 +242,6 @@ export class HitsPanel {
     // Take the hits now: the ring buffer keeps moving while the file is written.
     const all = this.backend.hits().slice();
     const filter = compiled.filter;
-    this.exporting = true;
     let count = 0;
     try {
       const outcome = await vscode.window.withProgress(
@@ -279,8 +288,6 @@ export class HitsPanel {
       this.log(`hits panel: export to ${target.toString()} failed: ${error}`);
       void vscode.window.showErrorMessage(`Export failed: ${error}`);
       this.post({ type: 'exportResult', outcome: 'error', format, count, error });
-    } finally {
-      this.exporting = false;
     }
   }
 

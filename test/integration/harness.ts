@@ -100,6 +100,47 @@ export async function pressWebview(key: string, selector?: string): Promise<void
   await post('pressWebview', { key, selector });
 }
 
+/**
+ * Types `text` as real key events (one keydown/input/keyup per character) into the
+ * first element matching `selector` in the visible webview (focused first), or,
+ * without a selector, into whatever has focus.
+ */
+export async function typeWebview(text: string, selector?: string): Promise<void> {
+  await post('typeWebview', { text, selector });
+}
+
+/**
+ * Presses `key` (Playwright key names) on the first workbench element matching
+ * `selector`, or, without one, on whatever has focus: e.g. 'Enter' in a quick input.
+ */
+export async function pressWorkbench(key: string, selector?: string): Promise<void> {
+  await post('pressWorkbench', { key, selector });
+}
+
+/** Types `text` as real key events into the first workbench element matching `selector` (focused first), or into whatever has focus. */
+export async function typeWorkbench(text: string, selector?: string): Promise<void> {
+  await post('typeWorkbench', { text, selector });
+}
+
+/**
+ * Replaces the value of the first workbench input matching `selector` in one go
+ * (focus, select all, insert: a single `input` event). For inputs that react to
+ * every keystroke, e.g. the simple file dialog's path box, which autocompletes
+ * folder names as you type.
+ */
+export async function fillWorkbench(selector: string, value: string): Promise<void> {
+  await post('fillWorkbench', { selector, value });
+}
+
+/**
+ * The live `value` of the first input (or textarea/select) matching `selector` in the
+ * workbench or the visible webview: what is typed there, which `queryWebview(…, 'value')`
+ * (the attribute) does not see. Waits up to 10 s for such an element.
+ */
+export async function inputValue(where: 'workbench' | 'webview', selector: string): Promise<string> {
+  return (await post<{ value: string }>('inputValue', { selector, where })).value;
+}
+
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
