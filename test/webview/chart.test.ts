@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { engineSnapshot, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
+import { assertCleanAndClose, engineSnapshot, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
 import { hit } from './support/fixtures';
 
 /**
@@ -40,14 +40,8 @@ describe('rate sparkline in Chromium', function () {
   before(async () => { h = await startHarness(); });
   after(async () => { await h?.close(); });
   beforeEach(async () => { p = await openPanel(h); });
-  afterEach(async function () {
-    const rec = await p.record();
-    assert.deepEqual(rec.violations, [], 'CSP violations');
-    assert.deepEqual(p.consoleCsp, [], 'CSP console messages');
-    assert.deepEqual(rec.errors, [], 'uncaught page errors');
-    assert.deepEqual(p.dialogs, [], 'dialogs');
-    await p.page.context().close();
-  });
+  // Every test must leave no CSP violation, no dialog and no page error behind.
+  afterEach(async () => { await assertCleanAndClose(p); });
 
   it('shows the average and the peak of a snapshot on the frame that shows its rows', async () => {
     // 2 hits in each of the last 60 seconds + 30 more in one second: 150 hits, 0.5/s over 5 min, peak 32.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { engineSnapshot, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
+import { assertCleanAndClose, engineSnapshot, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
 import { hit, sampleHit } from './support/fixtures';
 
 /** Column order of the default layout: time, lag, type, suite, page, url, events, visitor. */
@@ -21,15 +21,8 @@ describe('hits webview in Chromium', function () {
   before(async () => { h = await startHarness(); });
   after(async () => { await h?.close(); });
   beforeEach(async () => { p = await openPanel(h); });
-  afterEach(async function () {
-    // Every test must leave no CSP violation, no dialog and no page error behind.
-    const rec = await p.record();
-    assert.deepEqual(rec.violations, [], 'CSP violations');
-    assert.deepEqual(p.consoleCsp, [], 'CSP console messages');
-    assert.deepEqual(rec.errors, [], 'uncaught page errors');
-    assert.deepEqual(p.dialogs, [], 'dialogs');
-    await p.page.context().close();
-  });
+  // Every test must leave no CSP violation, no dialog and no page error behind.
+  afterEach(async () => { await assertCleanAndClose(p); });
 
   it('says ready first, with the protocol version', async () => {
     const posted = await p.posted();

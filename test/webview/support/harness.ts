@@ -1,3 +1,4 @@
+import { strict as assert } from 'node:assert';
 /**
  * Runs the real hits webview in headless Debian Chromium (playwright-core, no
  * browser download). The page is exactly what the extension sets: the HTML and
@@ -203,4 +204,14 @@ export async function visibleRows(page: Page): Promise<string[][]> {
 export async function until<A>(page: Page, fn: (arg: A) => unknown, arg?: A, timeout = 10_000): Promise<void> {
   // Playwright's Unboxed<A> typing does not accept a generic callback; plain JSON args are all we pass.
   await page.waitForFunction(fn as (arg: unknown) => unknown, arg, { timeout });
+}
+
+/** After every test: no CSP violation, no page error, no dialog; then the page is closed. */
+export async function assertCleanAndClose(p: Panel): Promise<void> {
+  const rec = await p.record();
+  assert.deepEqual(rec.violations, [], 'CSP violations');
+  assert.deepEqual(p.consoleCsp, [], 'CSP console messages');
+  assert.deepEqual(rec.errors, [], 'uncaught page errors');
+  assert.deepEqual(p.dialogs, [], 'dialogs');
+  await p.page.context().close();
 }
