@@ -243,7 +243,8 @@ describe('hits webview in Chromium', function () {
     it('keeps at most maxHits rows, dropping the oldest', async () => {
       await p.snapshot({ maxHits: 3, hits: [1, 2, 3].map((i) => hit(i, { pageName: `p${i}` })) });
       await p.hits([hit(4, { pageName: 'p4' }), hit(5, { pageName: 'p5' })]);
-      await until(p.page, () => document.querySelectorAll('.grid-spacer .row:not([hidden])').length === 3);
+      // Wait for the batch itself (3 rows were already visible before it).
+      await until(p.page, () => document.querySelector('.grid-spacer .row[data-seq="5"]') && document.querySelectorAll('.grid-spacer .row:not([hidden])').length === 3);
       assert.deepEqual(await pageNames(p), ['p5', 'p4', 'p3']);
     });
 
