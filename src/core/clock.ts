@@ -19,19 +19,3 @@ export const systemClock: Clock = {
   },
   clearTimeout: (h) => { if (h) clearTimeout(h as unknown as NodeJS.Timeout); },
 };
-
-/** Resolves after `ms` on the given clock; rejects with an AbortError when `signal` aborts. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) { reject(abortError()); return; }
-    const onAbort = () => { clock.clearTimeout(handle); reject(abortError()); };
-    const handle = clock.setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export function abortError(): Error {
-  const e = new Error('aborted');
-  e.name = 'AbortError';
-  return e;
-}

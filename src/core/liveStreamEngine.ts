@@ -111,7 +111,6 @@ export class LiveStreamEngine {
 
   /** The stream's shared-cooldown key (origin + path). */
   get streamKey(): string { return this.key; }
-  get policyOptions(): Readonly<ReconnectPolicy['opts']> { return this.policy.opts; }
 
   onHits(l: Listener<StoredHit[]>): () => void { this.hitListeners.add(l); return () => this.hitListeners.delete(l); }
   onState(l: Listener<EngineSnapshot>): () => void { this.stateListeners.add(l); return () => this.stateListeners.delete(l); }
@@ -139,8 +138,6 @@ export class LiveStreamEngine {
     this.running = this.loop(!!opts.force).finally(() => { this.running = undefined; });
     return this.running;
   }
-
-  get isRunning(): boolean { return !!this.running; }
 
   /** Skips the current cooldown: the only way around it. */
   connectNow(): void {

@@ -147,7 +147,7 @@ export class StreamService {
 
   /** Skips the current cooldown (the only way around it). */
   connectNow(): void {
-    if (this.run) { this.engine?.connectNow(); return; }
+    if (this.run) this.engine?.connectNow();
   }
 
   /** Closes the connection; the loss time is recorded so any window waits out the cooldown. */
