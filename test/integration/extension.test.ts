@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
 import { MockLiveStreamServer } from '../../src/core/mock/mockServer';
-import { clickWebview, clickWorkbench, queryWorkbench, pressWebview, queryWebview, requestScreenshot, screenshotsForReadme, waitFor, waitForStatusBarText, waitForWebview, harnessAvailable } from './harness';
+import { clickWebview, clickWorkbench, pressWorkbench, queryWorkbench, typeWorkbench, pressWebview, queryWebview, requestScreenshot, screenshotsForReadme, waitFor, waitForStatusBarText, waitForWebview, harnessAvailable } from './harness';
 
 const EXT_ID = 'livestream-tools.livestream-inspector';
 
@@ -179,6 +179,27 @@ describe('Live Stream extension', function () {
     assert.ok(!all.includes(secret), 'token found in settings');
     const user = JSON.stringify(vscode.workspace.getConfiguration().inspect('liveStream'));
     assert.ok(!user.includes(secret));
+    await vscode.commands.executeCommand('liveStream.clearCredentials');
+    assert.equal(await a.credentials.get(), undefined);
+  });
+
+  it('Set Credentials: the guided quick input stores a pasted token in SecretStorage only, typed into a password box', async function () {
+    if (!harnessAvailable()) this.skip(); // needs the DOM harness to type (the code-server runner fails on any skip)
+    const secret = `guided-token-${Math.random().toString(36).slice(2)}`;
+    const title = async (re: RegExp) => (await queryWorkbench('.quick-input-widget .quick-input-title')).some((t) => re.test(t));
+    void vscode.commands.executeCommand('liveStream.setCredentials');
+    await waitFor(() => title(/Set Credentials \(1\/2\)/), { message: 'step 1 of the guided input' });
+    await waitFor(async () => (await queryWorkbench('.quick-input-list .monaco-list-row')).some((t) => /Access token/.test(t)), { message: 'the access token choice' });
+    await pressWorkbench('Enter');
+    await waitFor(() => title(/Set Credentials \(2\/2\)/), { message: 'step 2' });
+    assert.ok((await queryWorkbench('.quick-input-box input[type="password"]')).length >= 1, 'the token box is a password box');
+    await typeWorkbench(secret);
+    await pressWorkbench('Enter');
+    await waitFor(async () => (await a.credentials.get())?.kind === 'accessToken', { message: 'the token stored' });
+    assert.deepEqual(await a.credentials.get(), { kind: 'accessToken', token: secret });
+    const all = JSON.stringify(vscode.workspace.getConfiguration().inspect('liveStream'));
+    assert.ok(!all.includes(secret), 'token found in settings');
+    assert.equal(vscode.workspace.getConfiguration('liveStream').get('auth.method'), 'accessToken');
     await vscode.commands.executeCommand('liveStream.clearCredentials');
     assert.equal(await a.credentials.get(), undefined);
   });
