@@ -80,6 +80,8 @@ export class LiveStreamEngine {
   private abort?: AbortController;
   private skipWait?: () => void;
   private consecutiveFailures = 0;
+  /** Where the bearer token comes from; replaceable between runs (new credentials keep the dedupe window). */
+  private tokens?: TokenProvider;
   /** Set by stop(): the reason; the loop ends at the next check. */
   private stopRequested?: string;
   private malformedLogged = 0;
@@ -89,6 +91,7 @@ export class LiveStreamEngine {
   constructor(private readonly opts: EngineOptions) {
     // Validation happens here, before anything is sent.
     this.url = buildStreamUrl(opts.stream);
+    this.tokens = opts.tokens;
     this.key = streamKey(this.url);
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? nullLogger;
@@ -127,6 +130,11 @@ export class LiveStreamEngine {
   /** When the next attempt may be made according to the shared clock (0 = now). */
   earliestAttempt(): number {
     return this.policy.earliestAttempt(this.store.read(this.key));
+  }
+
+  /** Uses these credentials from the next attempt on (e.g. after the user set new ones). */
+  setTokens(tokens: TokenProvider | undefined): void {
+    this.tokens = tokens;
   }
 
   /** Starts the connect/read/reconnect loop. Resolves when the loop ends (stop, or a permanent error). */
@@ -226,7 +234,7 @@ export class LiveStreamEngine {
             return;
           }
           if (lse.disposition === 'auth') {
-            if (!authRetried && this.opts.tokens?.invalidate()) {
+            if (!authRetried && this.tokens?.invalidate()) {
               authRetried = true;
               this.log.info('401: fetching a fresh token and trying once more.');
               forceNext = true; // nothing was established, so no slot is held
@@ -274,7 +282,7 @@ export class LiveStreamEngine {
         accept: 'application/json',
         'user-agent': 'livestream-inspector',
       };
-      if (this.opts.tokens) headers.authorization = `Bearer ${await this.opts.tokens.getToken(signal)}`;
+      if (this.tokens) headers.authorization = `Bearer ${await this.tokens.getToken(signal)}`;
       if (this.opts.clientId) headers['x-api-key'] = this.opts.clientId;
       this.log.debug(`GET ${current.origin}${current.pathname}${current.search}`);
       const res = await request(current, {
@@ -437,6 +445,6 @@ export class LiveStreamEngine {
   }
 
   private redact(text: string): string {
-    return redact(text, this.opts.tokens?.secrets() ?? []);
+    return redact(text, this.tokens?.secrets() ?? []);
   }
 }

@@ -242,7 +242,7 @@ export class StreamService {
   }
 
   private async startEngine(stream: StreamOptions, settings: Settings, tokens: TokenProvider | undefined, clientId: string | undefined, force: boolean): Promise<void> {
-    const key = JSON.stringify([stream, settings.reconnectCooldownSeconds, settings.idleTimeoutSeconds, settings.autoReconnect, clientId, !!tokens, settings.authMethod, settings.imsUrl, settings.scopes]);
+    const key = JSON.stringify([stream, settings.reconnectCooldownSeconds, settings.idleTimeoutSeconds, settings.autoReconnect, clientId]);
     if (!this.engine || this.engineKey !== key) {
       const { LiveStreamEngine } = await runtime();
       void this.engine?.dispose();
@@ -265,6 +265,8 @@ export class StreamService {
       });
       this.engine.onState(() => this.emitState());
     }
+    // Credentials are read on every connect; the engine (and its dedupe window) is kept.
+    this.engine.setTokens(tokens);
     this.clock.clearTimeout(this.afterStopTimer);
     this.afterStopUntil = 0;
     const engine = this.engine;

@@ -145,4 +145,21 @@ describe('StreamService (two windows over one global storage folder)', function 
     assert.ok(!JSON.stringify(s.snapshot()).includes('tok-service-1'));
     assert.match(s.snapshot().lastError!.description, /your token \*\*\* is teapot-shaped/);
   });
+
+  it('new credentials after a 401 are used on the next connect (the engine is reused, its tokens are not)', async () => {
+    let token = 'tok-wrong-0001';
+    const s = new StreamService({
+      stateDir: dir, log: nullLogger, holderId: 'c', windowLabel: 'c',
+      settings: () => { const r = parseSettings(() => undefined); return { settings: { ...r.settings, streamUrl: mock.streamUrl, reconnectCooldownSeconds: 0 }, problems: [] }; },
+      credentials: async () => ({ kind: 'accessToken', token }),
+    });
+    services.push(s);
+    await s.connect();
+    await until(() => s.snapshot().state.kind === 'stopped', 5000, 'stopped on 401');
+    assert.equal(s.snapshot().lastError?.code, '401');
+    token = 'tok-service-1';
+    await s.connect();
+    await until(() => s.snapshot().state.kind === 'connected', 5000, 'connected with the new token');
+    assert.equal(mock.requests.at(-1)?.authorization, 'Bearer tok-service-1');
+  });
 });
