@@ -104,10 +104,16 @@ export class Controller implements vscode.Disposable {
     return { service: this.service, activationMs, statusText: () => this.status.item.text, credentials: this.credentials };
   }
 
-  private readSettings() {
-    const r = parseSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
-    for (const p of r.problems) this.log.warn(p.message);
-    return r;
+  /** Parsed once per configuration change (the service reads settings often; problems are logged once). */
+  private settingsCache?: ReturnType<typeof parseSettings>;
+
+  private readSettings(): ReturnType<typeof parseSettings> {
+    if (!this.settingsCache) {
+      const cfg = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+      this.settingsCache = parseSettings((k) => cfg.get(k));
+      for (const p of this.settingsCache.problems) this.log.warn(p.message);
+    }
+    return this.settingsCache;
   }
 
   private registerCommands(): void {
@@ -182,6 +188,7 @@ export class Controller implements vscode.Disposable {
 
   private async onConfigChanged(e: vscode.ConfigurationChangeEvent): Promise<void> {
     if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
+    this.settingsCache = undefined;
     const { problems } = this.readSettings();
     if (problems.length) void vscode.window.showWarningMessage(`Live Stream: ${problems[0].message}`, 'Open Settings').then((p) => { if (p) void vscode.commands.executeCommand('workbench.action.openSettings', problems[0].setting); });
     this.service.applySettings();
