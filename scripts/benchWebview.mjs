@@ -12,12 +12,13 @@
 /* global window, document, performance, requestAnimationFrame, MessageEvent, KeyboardEvent */
 import * as esbuild from 'esbuild';
 import { createServer } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { genHits } from '../test/webview/support/genHits.mjs';
+import { browserLaunchOptions } from './setup/system.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const asJson = process.argv.includes('--json');
@@ -25,9 +26,11 @@ const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 21;
 const N = 100_000;
 const BATCH = 1_000;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  console.error(`benchWebview: Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+let browserOpts;
+try {
+  browserOpts = browserLaunchOptions(); // installs Chromium where it may
+} catch (e) {
+  console.error(`benchWebview: ${e.message}`);
   process.exit(1);
 }
 
@@ -62,7 +65,7 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 origin = `http://127.0.0.1:${server.address().port}`;
 
 const browser = await chromium.launch({
-  executablePath: CHROMIUM,
+  ...browserOpts,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 

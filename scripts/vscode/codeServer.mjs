@@ -4,12 +4,13 @@
 // and headless Chromium through playwright-core.
 /* global fetch */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { browserLaunchOptions, SystemSetupError } from '../setup/system.mjs';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HOST = '127.0.0.1';
@@ -18,14 +19,17 @@ export const RUN_DIR_PREFIX = 'livestream-vscode-';
 /** A missing system piece or an environment problem: printed as one line, exit 1. */
 export class SetupError extends Error {}
 
-/** The system Chromium (Playwright's own browser downloads are impossible here). */
-export function requireChromium() {
-  const candidates = process.env.LIVESTREAM_CHROMIUM ? [process.env.LIVESTREAM_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) {
-    throw new SetupError(`Chromium not found at ${candidates.join(' or ')}: install Debian package chromium (apt-get install chromium fonts-liberation), or set LIVESTREAM_CHROMIUM to a Chromium binary`);
+/**
+ * The browser that drives the workbench (playwright-core never downloads one
+ * here): installs Debian's Chromium first when we may (scripts/setup/system.mjs),
+ * otherwise one line naming the command. Returns playwright launch options.
+ */
+export function requireBrowser() {
+  try {
+    return browserLaunchOptions();
+  } catch (e) {
+    throw e instanceof SystemSetupError ? new SetupError(e.message) : e;
   }
-  return found;
 }
 
 export async function freePort(preferred = 0) {
@@ -190,7 +194,9 @@ export async function waitHealthy(server, timeoutMs = 30_000) {
  */
 export function workbenchUrl(server, { workspace, extensionPath, testsPath }) {
   const remote = (abs) => `vscode-remote://${HOST}:${server.port}${abs}`;
-  const payload = [['skipWelcome', 'true'], ['extensionDevelopmentPath', remote(extensionPath)]];
+  const payload = [['skipWelcome', 'true']];
+  // Without a development path the installed extensions run (the .vsix test).
+  if (extensionPath) payload.push(['extensionDevelopmentPath', remote(extensionPath)]);
   if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
   return `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
@@ -206,14 +212,15 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-export async function launchChromium(executablePath) {
+/** `browser`: launch options from requireBrowser() ({executablePath} or {channel}). */
+export async function launchChromium(browser) {
   let chromium;
   try {
     ({ chromium } = await import('playwright-core'));
   } catch {
     throw new SetupError('playwright-core is not installed: run npm ci in the repository');
   }
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+  return chromium.launch({ ...browser, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }
 
 /** Spawns a command and resolves when it exits 0. */

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { cacheDir, provision, ProvisionError } from './provision.mjs';
 import {
   SetupError, buildExtension, freePort, killGroupNow, launchChromium, makeDirs, makeRunDir, repoRoot,
-  requireChromium, runEnv, startCodeServer, waitHealthy, workbenchUrl, writeSettings,
+  requireBrowser, runEnv, startCodeServer, waitHealthy, workbenchUrl, writeSettings,
 } from './codeServer.mjs';
 
 const DEFAULT_PORT = 8377; // stable across restarts when free, so a bookmarked tab keeps working
@@ -75,7 +75,7 @@ async function withDesktop(workspace) {
 async function main() {
   const { values } = parseArgs({ options: { check: { type: 'boolean' }, 'code-server': { type: 'boolean' }, port: { type: 'string' }, 'no-build': { type: 'boolean' } } });
   const check = Boolean(values.check);
-  const chromiumPath = check ? requireChromium() : undefined;
+  const browserOpts = check ? requireBrowser() : undefined;
   if (!values['no-build'] && extensionPath === repoRoot) await buildExtension();
 
   if (!check && !values['code-server'] && onPath('code')) {
@@ -102,7 +102,7 @@ async function main() {
   try {
     await waitHealthy(server);
     const url = workbenchUrl(server, { workspace: d.workspace, extensionPath });
-    if (check) return await runCheck({ chromiumPath, url, d, setBrowser: (b) => { browser = b; } });
+    if (check) return await runCheck({ browserOpts, url, d, setBrowser: (b) => { browser = b; } });
 
     say(`VS Code (code-server ${server.url}) with Live Stream Inspector on the demo stream:\n\n  ${url}\n`);
     if ((process.env.DISPLAY || process.env.WAYLAND_DISPLAY) && onPath('xdg-open')) {
@@ -125,10 +125,10 @@ async function main() {
 }
 
 /** Headless: the workbench loads and the extension activates by itself. */
-async function runCheck({ chromiumPath, url, d, setBrowser }) {
+async function runCheck({ browserOpts, url, d, setBrowser }) {
   const id = extensionId();
   const timeoutMs = Number(process.env.LIVESTREAM_DEMO_CHECK_TIMEOUT_S || 60) * 1000;
-  const browser = await launchChromium(chromiumPath);
+  const browser = await launchChromium(browserOpts);
   setBrowser(browser);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url, { waitUntil: 'domcontentloaded' });

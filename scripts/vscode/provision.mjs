@@ -16,6 +16,8 @@ import { homedir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { cleanNpmEnv } from '../setup/platform.mjs';
+import { ensureSystem, SystemSetupError } from '../setup/system.mjs';
 
 export const NODE_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
@@ -72,20 +74,6 @@ function run(cmd, args, opts) {
   });
 }
 
-/** Native builds need a compiler, python and the Kerberos headers (the
- *  `kerberos` module's prebuilt download fails offline and it builds from source). */
-function checkBuildTools() {
-  const missing = [];
-  const onPath = (bin) => (process.env.PATH || '').split(delimiter).some((d) => d && existsSync(join(d, bin)));
-  if (!onPath('g++') || !onPath('make')) missing.push('build-essential');
-  if (!onPath('python3')) missing.push('python3');
-  if (!onPath('pkg-config')) missing.push('pkg-config');
-  if (!existsSync('/usr/include/gssapi/gssapi.h') && !existsSync('/usr/include/krb5.h')) missing.push('libkrb5-dev');
-  if (missing.length) {
-    throw new ProvisionError(`code-server's native modules need a compiler: install Debian packages ${missing.join(' ')} (apt-get install ${missing.join(' ')})`);
-  }
-}
-
 export class ProvisionError extends Error {}
 
 async function withLock(cache, fn) {
@@ -129,15 +117,37 @@ async function buildFolder(dir, build) {
   return true;
 }
 
+/**
+ * The environment of a nested npm. Started from `npm test` or `npm run demo`, we
+ * inherit the outer npm's `npm_config_*` (its user agent names Node 20, and
+ * code-server's postinstall reads the Node version from it): cleanNpmEnv drops
+ * them. `nodeBinDir` puts Node 24 first on PATH; `nodedir` points native builds
+ * at the headers shipped in the node package (no download).
+ */
+export function npmEnvFor(base, { nodeBinDir, nodedir } = {}) {
+  const env = { ...cleanNpmEnv(base), npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  if (nodeBinDir) env.PATH = `${nodeBinDir}${delimiter}${base.PATH ?? ''}`;
+  if (nodedir) env.npm_config_nodedir = nodedir;
+  return env;
+}
+
 /** Provisions (or reuses) Node 24 + code-server. Returns `paths()`. */
 export async function provision({ quiet = false } = {}) {
   const p = paths();
   if (isProvisioned(p)) { if (!quiet) log(`reusing ${p.csHome}`); return p; }
-  checkBuildTools();
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new ProvisionError(`code-server is provisioned for Linux x64 only (this is ${process.platform}-${process.arch}): install desktop VS Code; npm test then uses @vscode/test-electron and npm run demo opens it with the code CLI`);
+  }
+  try {
+    // Native builds (argon2, kerberos, …) need a compiler, python and the Kerberos headers.
+    ensureSystem(['nativeBuild']);
+  } catch (e) {
+    throw e instanceof SystemSetupError ? new ProvisionError(e.message) : e;
+  }
   const t0 = Date.now();
   const secs = () => `${((Date.now() - t0) / 1000).toFixed(0)}s`;
   await withLock(p.cache, async () => {
-    const npmEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+    const npmEnv = npmEnvFor(process.env);
     // Node 24: the binary package, not the `node` meta package (whose install
     // script npm 11 blocks, leaving no binary).
     if (await buildFolder(p.nodeHome, async (tmp) => {
@@ -159,12 +169,7 @@ export async function provision({ quiet = false } = {}) {
       await run('npm', ['install', '--no-save', `code-server@${CODE_SERVER_VERSION}`, '--foreground-scripts'], {
         cwd: tmp,
         echo: process.env.LIVESTREAM_PROVISION_VERBOSE === '1',
-        env: {
-          ...npmEnv,
-          PATH: `${nodeBinDir}${delimiter}${process.env.PATH}`,
-          // Headers ship in the node package: native modules build without downloads.
-          npm_config_nodedir: p.nodePkg,
-        },
+        env: npmEnvFor(process.env, { nodeBinDir, nodedir: p.nodePkg }),
       });
       const entry = join(tmp, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
       if (!existsSync(entry)) throw new ProvisionError(`code-server install produced no ${entry}`);
@@ -177,11 +182,9 @@ export async function provision({ quiet = false } = {}) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try {
-    const p = await provision();
-    console.log(JSON.stringify(p, null, 2));
-  } catch (e) {
+  // No top-level await: the unit tests load this module through tsx's CJS path.
+  provision().then((p) => console.log(JSON.stringify(p, null, 2)), (e) => {
     console.error(e instanceof ProvisionError ? `error: ${e.message}` : e);
     process.exit(1);
-  }
+  });
 }

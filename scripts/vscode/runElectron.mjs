@@ -11,14 +11,15 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { cacheDir } from './provision.mjs';
 import { buildSuite } from './buildSuite.mjs';
 import { SetupError, buildExtension, makeRunDir, repoRoot, writeSettings } from './codeServer.mjs';
 
 const say = (msg) => console.log(`[electron] ${msg}`);
 
-async function main() {
-  const { values } = parseArgs({ options: { 'no-build': { type: 'boolean' } } });
+export async function main() {
+  const { values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, grep: { type: 'string' }, theme: { type: 'string' } } });
   let testElectron;
   try {
     testElectron = await import('@vscode/test-electron');
@@ -48,7 +49,7 @@ async function main() {
       vscodeExecutablePath,
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: testsPath,
-      extensionTestsEnv: { LIVESTREAM_TEST_COLOR: process.stdout.isTTY ? '1' : '0', ...(process.env.LIVESTREAM_TEST_GREP ? { LIVESTREAM_TEST_GREP: process.env.LIVESTREAM_TEST_GREP } : {}) },
+      extensionTestsEnv: { LIVESTREAM_TEST_COLOR: process.stdout.isTTY ? '1' : '0', ...((values.grep ?? process.env.LIVESTREAM_TEST_GREP) ? { LIVESTREAM_TEST_GREP: values.grep ?? process.env.LIVESTREAM_TEST_GREP } : {}) },
       launchArgs: [
         d.workspace,
         `--user-data-dir=${d.userData}`,
@@ -70,7 +71,9 @@ async function main() {
   }
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e instanceof SetupError ? `error: ${e.message}` : e);
-  process.exit(1);
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then((code) => process.exit(code), (e) => {
+    console.error(e instanceof SetupError ? `error: ${e.message}` : e);
+    process.exit(1);
+  });
+}

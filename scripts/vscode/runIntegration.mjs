@@ -13,11 +13,15 @@ import { join, resolve } from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { provision, ProvisionError } from './provision.mjs';
+import { selectIntegrationRunner } from '../setup/platform.mjs';
+import { makeLoopbackCert } from '../setup/tls.mjs';
+import { ensureSystem, SystemSetupError } from '../setup/system.mjs';
+import { spawn } from 'node:child_process';
 import { buildSuite } from './buildSuite.mjs';
 import { startHarnessServer } from './harnessServer.mjs';
 import {
   SetupError, THEMES, buildExtension, freePort, killGroupNow, launchChromium, makeRunDir, repoRoot,
-  requireChromium, runEnv, startCodeServer, waitHealthy, workbenchUrl, writeSettings,
+  requireBrowser, runEnv, startCodeServer, waitHealthy, workbenchUrl, writeSettings,
 } from './codeServer.mjs';
 
 const RESULT_MARKER = 'livestream-integration-result ';
@@ -33,8 +37,38 @@ function cleanEnv() {
   return env;
 }
 
+/** openssl for the test certificate (installed like the browser where we may). */
+function requireTls() {
+  try { ensureSystem(['tls']); } catch (e) { throw e instanceof SystemSetupError ? new SetupError(e.message) : e; }
+  return true;
+}
+
+/** `code-server --install-extension <vsix>` into the run's own extensions dir. */
+function installVsix(p, d, vsix) {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(p.nodeBin, [p.codeServerEntry, '--user-data-dir', d.userData, '--extensions-dir', d.extensions, '--install-extension', vsix, '--force'],
+      { env: runEnv(d, cleanEnv()), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b) => { out += b; });
+    child.stderr.on('data', (b) => { out += b; });
+    child.on('error', reject);
+    child.on('close', (code) => code === 0 && /successfully installed/i.test(out)
+      ? resolveP()
+      : reject(new SetupError(`installing ${vsix} failed (exit ${code}): ${out.trim().split('\n').slice(-3).join(' | ')}`)));
+  });
+}
+
 export async function main(argv = process.argv.slice(2)) {
-  const { values } = parseArgs({ args: argv, options: { theme: { type: 'string' }, grep: { type: 'string' }, 'no-build': { type: 'boolean' } } });
+  // macOS/Windows: desktop VS Code through @vscode/test-electron (see selectIntegrationRunner).
+  if (selectIntegrationRunner({ platform: process.platform, env: process.env }) === 'electron') {
+    say(`${process.platform}: running the suite in desktop VS Code (@vscode/test-electron)`);
+    return (await import('./runElectron.mjs')).main();
+  }
+  const { values } = parseArgs({ args: argv, options: { theme: { type: 'string' }, grep: { type: 'string' }, 'no-build': { type: 'boolean' }, vsix: { type: 'string' } } });
+  // --vsix: test the packaged product. It is installed with --install-extension (no
+  // development path), so a file the .vscodeignore allowlist drops fails the run.
+  const vsix = values.vsix ? resolve(values.vsix) : undefined;
+  if (vsix && !existsSync(vsix)) throw new SetupError(`--vsix ${vsix} does not exist: run npm run package first`);
   const themeArg = values.theme ?? process.env.LIVESTREAM_TEST_THEME ?? 'dark';
   const theme = THEMES[themeArg] ?? themeArg;
   const grep = values.grep ?? process.env.LIVESTREAM_TEST_GREP;
@@ -43,14 +77,20 @@ export async function main(argv = process.argv.slice(2)) {
   const t0 = Date.now();
   const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 
-  const chromiumPath = requireChromium(); // fail fast, before the 2-minute provision
+  const browserOpts = requireBrowser(); // fail fast, before the 2-minute provision
+  requireTls();
   const p = await provision();
-  if (!values['no-build']) await buildExtension();
+  if (vsix) { /* the package is the product under test */ } else if (!values['no-build']) await buildExtension();
   else if (!existsSync(join(repoRoot, 'dist', 'extension.js'))) throw new SetupError('--no-build but dist/extension.js is missing: run npm run build');
   const testsPath = await buildSuite();
   say(`provisioned and built (${secs()})`);
 
   const d = makeRunDir();
+  const tls = makeLoopbackCert(join(d.root, 'tls'));
+  if (vsix) {
+    await installVsix(p, d, vsix);
+    say(`installed ${vsix} into ${d.extensions}`);
+  }
   const readmeShots = Boolean(process.env.LIVESTREAM_SCREENSHOT_DIR);
   const screenshotDir = readmeShots ? resolve(repoRoot, process.env.LIVESTREAM_SCREENSHOT_DIR) : d.screenshots;
   const shots = [];
@@ -97,6 +137,9 @@ export async function main(argv = process.argv.slice(2)) {
           LIVESTREAM_TEST_HARNESS: harness.url,
           LIVESTREAM_TEST_COLOR: process.stdout.isTTY ? '1' : '0',
           LIVESTREAM_SCREENSHOTS_MODE: readmeShots ? 'readme' : 'run',
+          // A trusted certificate for the loopback HTTPS server of the hostile-workspace test.
+          NODE_EXTRA_CA_CERTS: tls.certPath, LIVESTREAM_TEST_TLS_CERT: tls.certPath, LIVESTREAM_TEST_TLS_KEY: tls.keyPath,
+          ...(vsix ? { LIVESTREAM_EXPECT_EXTENSIONS_DIR: d.extensions } : {}),
           ...(grep ? { LIVESTREAM_TEST_GREP: grep } : {}),
         }),
       });
@@ -104,7 +147,7 @@ export async function main(argv = process.argv.slice(2)) {
       say(`code-server ${server.url} ready (${secs()}), theme "${theme}", run dir ${d.root}`);
 
       stillOn();
-      const b = await launchChromium(chromiumPath);
+      const b = await launchChromium(browserOpts);
       if (cleaned) { await b.close(); stillOn(); }
       browser = b;
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
@@ -128,7 +171,7 @@ export async function main(argv = process.argv.slice(2)) {
       if (verbose) pg.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
       page = pg;
 
-      const url = workbenchUrl(server, { workspace: d.workspace, extensionPath: repoRoot, testsPath });
+      const url = workbenchUrl(server, { workspace: d.workspace, extensionPath: vsix ? undefined : repoRoot, testsPath });
       await pg.goto(url, { waitUntil: 'domcontentloaded' });
 
       const died = server.exitedPromise.then((e) => { throw new Error(`code-server exited during the run (${JSON.stringify(e)})`); });

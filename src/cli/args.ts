@@ -18,6 +18,8 @@ tail options:
   --ims-url URL              Adobe IMS token endpoint (client credentials)
   --scopes LIST              comma-separated OAuth scopes
   --state-dir DIR            where the shared cooldown clock lives (default: your cache directory)
+  --allow-host HOST[:PORT]   also send credentials to this host (repeatable; by default the token
+                             goes only to https *.adobe.net, the client secret to *.adobelogin.com)
   --force                    connect now, ignoring a cooldown left by an earlier run
   --verbose                  log every request and decision to stderr
 
@@ -43,6 +45,8 @@ export interface TailArgs {
   imsUrl?: string;
   scopes?: string;
   stateDir?: string;
+  /** Hosts besides Adobe's that may receive the credentials (--allow-host). */
+  allowHosts: string[];
   force: boolean;
   verbose: boolean;
 }
@@ -87,6 +91,7 @@ export function parseCli(argv: string[]): CliArgs {
           url: { type: 'string' }, demo: { type: 'boolean' }, 'max-connections': { type: 'string' }, reset: { type: 'string' },
           smoothing: { type: 'boolean' }, 'smoothing-bucket-size': { type: 'string' }, cooldown: { type: 'string' },
           'idle-timeout': { type: 'string' }, 'ims-url': { type: 'string' }, scopes: { type: 'string' }, 'state-dir': { type: 'string' },
+          'allow-host': { type: 'string', multiple: true },
           force: { type: 'boolean' }, verbose: { type: 'boolean' },
         },
       });
@@ -108,6 +113,7 @@ export function parseCli(argv: string[]): CliArgs {
         imsUrl: v['ims-url'],
         scopes: v.scopes,
         stateDir: v['state-dir'],
+        allowHosts: v['allow-host'] ?? [],
         force: !!v.force,
         verbose: !!v.verbose,
       };

@@ -8,6 +8,7 @@ import type { EngineSnapshot, StoredHit } from '../core/model';
 import { MockLiveStreamServer } from '../core/mock/mockServer';
 import { stateLine } from '../core/statusView';
 import { ImsTokenProvider, StaticTokenProvider, type TokenProvider } from '../core/tokens';
+import { assertTrustedFor, UntrustedHostError } from '../core/credentialHosts';
 import { isLoopbackHost } from '../core/streamConfig';
 import { parseCli, USAGE, UsageError, type MockArgs, type TailArgs } from './args';
 import { StatusLine } from './statusLine';
@@ -44,7 +45,7 @@ function credentials(args: TailArgs, url: string): TokenProvider | undefined {
   if (env.LIVESTREAM_ACCESS_TOKEN) return new StaticTokenProvider(env.LIVESTREAM_ACCESS_TOKEN);
   if (env.LIVESTREAM_CLIENT_ID || env.LIVESTREAM_CLIENT_SECRET) {
     if (!env.LIVESTREAM_CLIENT_ID || !env.LIVESTREAM_CLIENT_SECRET) throw new UsageError('set both LIVESTREAM_CLIENT_ID and LIVESTREAM_CLIENT_SECRET');
-    return new ImsTokenProvider({ clientId: env.LIVESTREAM_CLIENT_ID, clientSecret: env.LIVESTREAM_CLIENT_SECRET, scopes: args.scopes, imsUrl: args.imsUrl }, systemClock);
+    return new ImsTokenProvider({ clientId: env.LIVESTREAM_CLIENT_ID, clientSecret: env.LIVESTREAM_CLIENT_SECRET, scopes: args.scopes, imsUrl: args.imsUrl, trustedHosts: args.allowHosts }, systemClock);
   }
   let host = '';
   try { host = new URL(url).hostname; } catch { /* the engine reports the bad URL */ }
@@ -69,9 +70,12 @@ async function runTail(args: TailArgs): Promise<number> {
     }
     const url = mock ? mock.streamUrl : args.url!;
     const tokens = mock ? undefined : credentials(args, url);
+    // Nothing is sent (not even a token request) when the token could not go to this host.
+    if (tokens && URL.canParse(url)) assertTrustedFor(new URL(url), 'token', args.allowHosts);
     engine = new LiveStreamEngine({
       stream: { url, maxConnections: args.maxConnections, reset: args.reset as 'smallest' | 'largest' | undefined, smoothing: args.smoothing, smoothingBucketSize: args.smoothingBucketSize },
       tokens,
+      trustedHosts: args.allowHosts,
       clientId: process.env.LIVESTREAM_CLIENT_ID || undefined,
       cooldownMs: args.cooldownSeconds * 1000,
       idleTimeoutMs: args.idleTimeoutSeconds * 1000,
@@ -81,7 +85,7 @@ async function runTail(args: TailArgs): Promise<number> {
     });
   } catch (e) {
     await mock?.close();
-    if (e instanceof UsageError || e instanceof ConfigError || (e instanceof LiveStreamError && e.code === 'config')) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof UntrustedHostError || (e instanceof LiveStreamError && (e.code === 'config' || e.code === 'untrusted-host'))) {
       process.stderr.write(`livestream: ${e.message}\n`);
       return EXIT.usage;
     }

@@ -41,6 +41,7 @@ export function classifyStatus(status: number): Classification {
 
 /** Symbolic (non-HTTP) causes with their explanations. */
 export const SYMBOLIC: Record<string, Classification> = {
+  'untrusted-host': { disposition: 'permanent', explanation: 'The stream URL points to a host that may not receive your credentials; nothing was sent. Use the URL Adobe provisioned, or allow the host in your user settings.' },
   'redirect-refused': { disposition: 'permanent', explanation: 'A redirect pointed somewhere credentials must not go; not following it. Check the stream URL.' },
   'too-many-redirects': { disposition: 'permanent', explanation: 'More than 5 redirects: not following further. Check the stream URL.' },
   'idle-timeout': { disposition: 'retry', explanation: 'No bytes for longer than the idle timeout: treating the connection as lost and reconnecting after the cooldown.' },

@@ -13,6 +13,7 @@ import { MAX_REDIRECTS, nextRedirectUrl, RedirectRefused } from './redirectPolic
 import { DEFAULT_MAX_RECORD_BYTES, RecordSplitter } from './recordSplitter';
 import { buildStreamUrl, ConfigError, displayUrl, streamKey, type StreamOptions } from './streamConfig';
 import { discardBody, readCapped, type TokenProvider } from './tokens';
+import { assertTrustedFor, UntrustedHostError } from './credentialHosts';
 
 export interface EngineOptions {
   stream: StreamOptions;
@@ -40,6 +41,8 @@ export interface EngineOptions {
   keepRawBytes?: boolean;
   /** Time allowed for the response headers of one attempt (default 30 s). */
   headersTimeoutMs?: number;
+  /** Hosts the user allowed to receive the token besides https *.adobe.net (see credentialHosts.ts). */
+  trustedHosts?: readonly string[];
 }
 
 export interface StartOptions {
@@ -82,6 +85,7 @@ export class LiveStreamEngine {
   private consecutiveFailures = 0;
   /** Where the bearer token comes from; replaceable between runs (new credentials keep the dedupe window). */
   private tokens?: TokenProvider;
+  private trustedHosts: readonly string[];
   /** Set by stop(): the reason; the loop ends at the next check. */
   private stopRequested?: string;
   private malformedLogged = 0;
@@ -92,6 +96,7 @@ export class LiveStreamEngine {
     // Validation happens here, before anything is sent.
     this.url = buildStreamUrl(opts.stream);
     this.tokens = opts.tokens;
+    this.trustedHosts = opts.trustedHosts ?? [];
     this.key = streamKey(this.url);
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? nullLogger;
@@ -133,8 +138,9 @@ export class LiveStreamEngine {
   }
 
   /** Uses these credentials from the next attempt on (e.g. after the user set new ones). */
-  setTokens(tokens: TokenProvider | undefined): void {
+  setTokens(tokens: TokenProvider | undefined, trustedHosts?: readonly string[]): void {
     this.tokens = tokens;
+    if (trustedHosts) this.trustedHosts = trustedHosts;
   }
 
   /** Starts the connect/read/reconnect loop. Resolves when the loop ends (stop, or a permanent error). */
@@ -282,7 +288,11 @@ export class LiveStreamEngine {
         accept: 'application/json',
         'user-agent': 'livestream-inspector',
       };
-      if (this.tokens) headers.authorization = `Bearer ${await this.tokens.getToken(signal)}`;
+      if (this.tokens) {
+        // Checked on every hop, before the token is even fetched: it never leaves for a host nobody vouched for.
+        assertTrustedFor(current, 'token', this.trustedHosts);
+        headers.authorization = `Bearer ${await this.tokens.getToken(signal)}`;
+      }
       if (this.opts.clientId) headers['x-api-key'] = this.opts.clientId;
       this.log.debug(`GET ${current.origin}${current.pathname}${current.search}`);
       const res = await request(current, {
@@ -420,6 +430,7 @@ export class LiveStreamEngine {
   private toLiveStreamError(err: Error): LiveStreamError {
     if (err instanceof LiveStreamError) return err;
     if (err instanceof RedirectRefused) return LiveStreamError.symbolic('redirect-refused', err.message);
+    if (err instanceof UntrustedHostError) return LiveStreamError.symbolic('untrusted-host', err.message);
     const code = (err as NodeJS.ErrnoException).code;
     const detail = code ? `${code}: ${err.message}` : err.message;
     return LiveStreamError.symbolic('network', `Could not connect to ${this.url.host}: ${detail}`);

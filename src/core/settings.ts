@@ -21,6 +21,8 @@ export interface Settings {
   clientId: string;
   imsUrl: string;
   scopes: string;
+  /** Hosts the user allowed to receive credentials (application scope: never from a workspace). */
+  trustedHosts: string[];
 }
 
 interface PropSchema {
@@ -40,10 +42,11 @@ const KEYS: Record<keyof Settings, string> = {
   smoothingBucketSize: 'smoothingBucketSize', reconnectCooldownSeconds: 'reconnectCooldownSeconds',
   idleTimeoutSeconds: 'idleTimeoutSeconds', autoReconnect: 'autoReconnect', maxHits: 'maxHits', myTraffic: 'myTraffic',
   authMethod: 'auth.method', clientId: 'auth.clientId', imsUrl: 'auth.imsUrl', scopes: 'auth.scopes',
+  trustedHosts: 'trustedHosts',
 };
 
 /** Settings whose change needs a reconnect to take effect. */
-export const RECONNECT_KEYS: readonly (keyof Settings)[] = ['streamUrl', 'maxConnections', 'reset', 'smoothing', 'smoothingBucketSize', 'idleTimeoutSeconds', 'authMethod', 'clientId', 'imsUrl', 'scopes'];
+export const RECONNECT_KEYS: readonly (keyof Settings)[] = ['streamUrl', 'maxConnections', 'reset', 'smoothing', 'smoothingBucketSize', 'idleTimeoutSeconds', 'authMethod', 'clientId', 'imsUrl', 'scopes', 'trustedHosts'];
 
 export interface SettingsProblem {
   /** Full setting id, e.g. `liveStream.maxConnections`. */

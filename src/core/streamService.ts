@@ -7,7 +7,8 @@ import type { EngineOptions, LiveStreamEngine } from './liveStreamEngine';
 import type { Logger } from './logger';
 import type { EngineSnapshot, StoredHit } from './model';
 import type { MockLiveStreamServer } from './mock/mockServer';
-import { RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
+import { defaultOf, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
+import { assertTrustedFor, UntrustedHostError, type SecretKind } from './credentialHosts';
 import { buildStreamUrl, ConfigError, streamKey, type StreamOptions } from './streamConfig';
 import type { TokenProvider } from './tokens';
 
@@ -21,7 +22,7 @@ export type Credentials =
 
 /** A problem the user must fix; `action` names what helps ('settings' | 'credentials'). */
 export class UserError extends Error {
-  constructor(message: string, readonly action?: 'settings' | 'credentials' | 'takeover', readonly setting?: string) {
+  constructor(message: string, readonly action?: 'settings' | 'credentials' | 'takeover' | 'trustHost', readonly setting?: string, readonly host?: string) {
     super(message);
     this.name = 'UserError';
   }
@@ -40,6 +41,8 @@ export interface ServiceDeps {
   credentials(): Promise<Credentials | undefined>;
   /** Another window holds the stream: resolve true to take it over. */
   askTakeover?(holders: HolderInfo[]): Promise<boolean>;
+  /** Hosts the user allowed to receive this secret by confirming (remembered per host), besides liveStream.trustedHosts. */
+  allowedHosts?(kind: SecretKind): readonly string[];
   /** Tell the user something happened without them asking (a takeover by another window). */
   notify?(message: string): void;
   leaseTtlMs?: number;
@@ -127,10 +130,12 @@ export class StreamService {
     if (!settings.streamUrl) throw new UserError('No stream URL: set liveStream.streamUrl to the URL Adobe provisioned (or try Live Stream: Connect to Demo Stream).', 'settings', 'liveStream.streamUrl');
     const stream = this.streamOptions(settings, settings.streamUrl);
     const creds = await this.deps.credentials();
+    const trusted = this.trustedHosts(settings);
+    if (creds) this.checkCredentialHosts(creds, settings, stream.url, trusted);
     const tokens = await this.tokenProvider(creds, settings, stream.url);
     await this.takeLease(stream.url, settings.maxConnections);
     this.mode = 'stream';
-    await this.startEngine(stream, settings, tokens, creds?.kind === 'clientCredentials' ? creds.clientId : settings.clientId || undefined, !!opts.force);
+    await this.startEngine(stream, settings, tokens, creds?.kind === 'clientCredentials' ? creds.clientId : settings.clientId || undefined, !!opts.force, trusted);
   }
 
   /** Connects to the embedded demo stream (no credentials, loopback only). */
@@ -194,6 +199,27 @@ export class StreamService {
     return stream;
   }
 
+  /** liveStream.trustedHosts (user settings only) plus the hosts the user confirmed for this secret. */
+  private trustedHosts(settings: Settings, kind: SecretKind = 'token'): readonly string[] {
+    return [...settings.trustedHosts, ...(this.deps.allowedHosts?.(kind) ?? [])];
+  }
+
+  /** Before anything is sent: the token and the client secret may only go where the user vouched for. */
+  private checkCredentialHosts(creds: Credentials, settings: Settings, url: string, trusted: readonly string[]): void {
+    const check = (target: string, kind: 'token' | 'clientSecret') => {
+      let u: URL;
+      try { u = new URL(target); } catch { return; } // reported by the URL validation
+      try {
+        assertTrustedFor(u, kind, kind === 'token' ? trusted : this.trustedHosts(settings, kind));
+      } catch (e) {
+        if (e instanceof UntrustedHostError) throw new UserError(e.message, 'trustHost', e.setting, e.host);
+        throw e;
+      }
+    };
+    check(url, 'token');
+    if (creds.kind === 'clientCredentials') check(settings.imsUrl || defaultOf('imsUrl'), 'clientSecret');
+  }
+
   private async tokenProvider(creds: Credentials | undefined, settings: Settings, url: string): Promise<TokenProvider | undefined> {
     if (!creds) {
       if (/^http:\/\/(127\.|localhost|\[::1\])/.test(url)) return undefined; // a local mock without auth
@@ -202,7 +228,7 @@ export class StreamService {
     const { ImsTokenProvider, StaticTokenProvider } = await runtime();
     try {
       if (creds.kind === 'accessToken') return new StaticTokenProvider(creds.token);
-      return new ImsTokenProvider({ clientId: creds.clientId, clientSecret: creds.clientSecret, scopes: settings.scopes, imsUrl: settings.imsUrl }, this.clock);
+      return new ImsTokenProvider({ clientId: creds.clientId, clientSecret: creds.clientSecret, scopes: settings.scopes, imsUrl: settings.imsUrl, trustedHosts: this.trustedHosts(settings, 'clientSecret') }, this.clock);
     } catch (e) {
       throw new UserError((e as Error).message, 'credentials');
     }
@@ -241,7 +267,7 @@ export class StreamService {
     throw new UserError(`${names} did not hand over the connection. Try again in a moment.`, 'takeover');
   }
 
-  private async startEngine(stream: StreamOptions, settings: Settings, tokens: TokenProvider | undefined, clientId: string | undefined, force: boolean): Promise<void> {
+  private async startEngine(stream: StreamOptions, settings: Settings, tokens: TokenProvider | undefined, clientId: string | undefined, force: boolean, trustedHosts: readonly string[] = []): Promise<void> {
     const key = JSON.stringify([stream, settings.reconnectCooldownSeconds, settings.idleTimeoutSeconds, settings.autoReconnect, clientId]);
     if (!this.engine || this.engineKey !== key) {
       const { LiveStreamEngine } = await runtime();
@@ -266,7 +292,7 @@ export class StreamService {
       this.engine.onState(() => this.emitState());
     }
     // Credentials are read on every connect; the engine (and its dedupe window) is kept.
-    this.engine.setTokens(tokens);
+    this.engine.setTokens(tokens, trustedHosts);
     this.clock.clearTimeout(this.afterStopTimer);
     this.afterStopUntil = 0;
     const engine = this.engine;

@@ -3,6 +3,7 @@ import type { Clock } from './clock';
 import { LiveStreamError, describeBody } from './errors';
 import { defaultOf } from './settings';
 import { isLoopbackHost } from './streamConfig';
+import { assertTrustedFor } from './credentialHosts';
 
 /** Supplies the bearer token; `invalidate` is called after a 401. */
 export interface TokenProvider {
@@ -34,6 +35,8 @@ export interface ClientCredentials {
   /** Comma-separated. */
   scopes?: string;
   imsUrl?: string;
+  /** Hosts the user allowed to receive the secret besides https *.adobelogin.com (see credentialHosts.ts). */
+  trustedHosts?: readonly string[];
 }
 
 /**
@@ -57,6 +60,11 @@ export class ImsTokenProvider implements TokenProvider {
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
       throw new LiveStreamError('config', `The IMS token URL must use https, got ${url.origin}`, 'permanent', 'Fix the IMS URL setting.');
+    }
+    try {
+      assertTrustedFor(url, 'clientSecret', creds.trustedHosts);
+    } catch (e) {
+      throw new LiveStreamError('untrusted-host', (e as Error).message, 'permanent', 'Use Adobe IMS (ims-na1.adobelogin.com), or allow the host in your user settings.');
     }
     this.url = url;
   }

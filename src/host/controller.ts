@@ -10,6 +10,12 @@ import { channelLogger } from './log';
 import type { PanelBackend } from './panelBackend';
 import { StatusBarController } from './statusBar';
 
+/** globalState key: per secret kind, the hosts the user confirmed may receive it (per profile, never per workspace). */
+const ALLOWED_HOSTS_KEY = 'liveStream.allowedCredentialHosts';
+
+/** `contributes.walkthroughs[0].id` in package.json. */
+export const WALKTHROUGH_ID = 'getStarted';
+
 /** What the extension returns from activate(): used by the integration tests. */
 export interface LiveStreamApi {
   readonly service: StreamService;
@@ -54,6 +60,7 @@ export class Controller implements vscode.Disposable {
         return take === 'Take Over';
       },
       notify: (m) => void vscode.window.showInformationMessage(m),
+      allowedHosts: (kind) => this.context.globalState.get<Record<string, string[]>>(ALLOWED_HOSTS_KEY, {})[kind] ?? [],
     });
     this.status = new StatusBarController(() => this.service.snapshot());
     this.disposables.push(this.log, this.status, this.hitsEmitter, this.stateEmitter, this.resetEmitter);
@@ -137,6 +144,7 @@ export class Controller implements vscode.Disposable {
       void vscode.window.showInformationMessage('Live Stream credentials removed from secret storage.');
     });
     reg('liveStream.statusMenu', () => this.statusMenu());
+    reg('liveStream.openWalkthrough', () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${this.context.extension.id}#${WALKTHROUGH_ID}`, false));
   }
 
   private async connectNow(): Promise<void> {
@@ -149,6 +157,10 @@ export class Controller implements vscode.Disposable {
     try {
       await fn();
     } catch (e) {
+      if (e instanceof UserError && e.action === 'trustHost' && e.host) {
+        if (await this.confirmHost(e)) return this.run(fn);
+        return;
+      }
       if (e instanceof UserError) {
         this.log.warn(e.message);
         const actions = e.action === 'settings' ? ['Open Settings'] : e.action === 'credentials' ? ['Set Credentials', 'Connect to Demo Stream'] : [];
@@ -163,6 +175,50 @@ export class Controller implements vscode.Disposable {
       this.log.error(`Unexpected error: ${(e as Error).message}`);
       void vscode.window.showErrorMessage(`Live Stream: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * A secret would go to a host that is not Adobe's: ask, modally and naming the
+   * host and where the setting came from. Remembered per host on this machine.
+   */
+  private async confirmHost(e: UserError): Promise<boolean> {
+    const host = e.host!;
+    const setting = e.setting ?? 'liveStream.streamUrl';
+    const what = setting === 'liveStream.auth.imsUrl' ? 'client secret' : 'access token';
+    const origin = this.settingOrigin(setting);
+    this.log.warn(e.message);
+    const allow = `Send to ${host}`;
+    const pick = await vscode.window.showWarningMessage(
+      `Send your Adobe ${what} to ${host}?`,
+      {
+        modal: true,
+        detail: `${setting} points to ${host}, which is not an Adobe host${origin ? ` (the value comes from ${origin})` : ''}. `
+          + `Whoever runs ${host} could read your report suite's live data with it. Nothing has been sent. Only continue if you trust this host; your answer is remembered for ${host}.`,
+      },
+      allow,
+    );
+    if (pick !== allow) {
+      void vscode.window.showErrorMessage(`Live Stream: not connected. ${e.message}`, 'Open Settings').then((p) => {
+        if (p) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+      });
+      return false;
+    }
+    const kind = setting === 'liveStream.auth.imsUrl' ? 'clientSecret' : 'token';
+    const all = this.context.globalState.get<Record<string, string[]>>(ALLOWED_HOSTS_KEY, {});
+    const hosts = all[kind] ?? [];
+    if (!hosts.includes(host)) await this.context.globalState.update(ALLOWED_HOSTS_KEY, { ...all, [kind]: [...hosts, host] });
+    this.log.info(`You allowed ${host} to receive the ${what}.`);
+    return true;
+  }
+
+  /** Where the effective value of a setting comes from, for messages ("workspace settings (.vscode/settings.json)"). */
+  private settingOrigin(setting: string): string | undefined {
+    const i = vscode.workspace.getConfiguration().inspect(setting);
+    if (!i) return undefined;
+    if (i.workspaceFolderValue !== undefined) return 'a workspace folder\'s .vscode/settings.json';
+    if (i.workspaceValue !== undefined) return vscode.workspace.workspaceFile ? 'the workspace file' : "this workspace's .vscode/settings.json";
+    if (i.globalValue !== undefined) return 'your user settings';
+    return undefined;
   }
 
   private async statusMenu(): Promise<void> {
@@ -194,7 +250,15 @@ export class Controller implements vscode.Disposable {
     this.service.applySettings();
     const needsReconnect = RECONNECT_KEYS.some((k) => e.affectsConfiguration(settingId(k))) || e.affectsConfiguration('liveStream.reconnectCooldownSeconds') || e.affectsConfiguration('liveStream.autoReconnect');
     if (!needsReconnect || !this.service.isActive || this.service.isDemo) return;
-    const pick = await vscode.window.showInformationMessage('Live Stream settings changed. Reconnect to apply them? The reconnect waits out the cooldown, as Adobe advises.', 'Reconnect', 'Later');
+    let where = '';
+    if (e.affectsConfiguration('liveStream.streamUrl')) {
+      const url = this.readSettings().settings.streamUrl;
+      let host = '';
+      try { host = new URL(url).host; } catch { /* reported as a settings problem */ }
+      const origin = this.settingOrigin('liveStream.streamUrl');
+      where = host ? ` The stream URL now points to ${host}${origin ? ` (set in ${origin})` : ''}.` : '';
+    }
+    const pick = await vscode.window.showInformationMessage(`Live Stream settings changed.${where} Reconnect to apply them? The reconnect waits out the cooldown, as Adobe advises.`, 'Reconnect', 'Later');
     if (pick === 'Reconnect') {
       this.log.info('Reconnecting to apply changed settings (the cooldown applies).');
       await this.run(async () => { await this.service.disconnect(); await this.service.connect(); });

@@ -27,6 +27,9 @@ describe('smoke', () => {
     ext = found;
     manifest = ext.packageJSON as Manifest;
     assert.equal(ext.id.toLowerCase(), `${manifest.publisher}.${manifest.name}`.toLowerCase());
+    // Under `--vsix` the runner installed the package: make sure that is what runs, not the work tree.
+    const installedDir = process.env.LIVESTREAM_EXPECT_EXTENSIONS_DIR;
+    if (installedDir) assert.ok(ext.extensionPath.startsWith(installedDir), `the installed .vsix runs (${ext.extensionPath}), not a development copy`);
   });
 
   it('activates through a command', async () => {

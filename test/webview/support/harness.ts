@@ -8,16 +8,16 @@ import { strict as assert } from 'node:assert';
  */
 import * as esbuild from 'esbuild';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildPanelHtml } from '../../../src/shared/panelHtml';
 import { genHits } from './genHits.mjs';
+import { browserLaunchOptions } from '../../../scripts/setup/system.mjs';
 
 export const ROOT = join(__dirname, '..', '..', '..');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export interface Harness {
@@ -37,10 +37,9 @@ async function buildBundle(outDir: string): Promise<void> {
 }
 
 export async function startHarness(opts: { headless?: boolean } = {}): Promise<Harness> {
-  if (!existsSync(CHROMIUM)) {
-    // Fail, do not skip: a missing browser must not look like a passing suite.
-    throw new Error(`Chromium not found at ${CHROMIUM}. Install it with: apt-get install -y chromium fonts-liberation (or set CHROMIUM_PATH).`);
-  }
+  // Installs Chromium where it may, else throws the command to run: a missing
+  // browser fails the suite, it never skips it.
+  const browserOpts = browserLaunchOptions();
   const dir = mkdtempSync(join(tmpdir(), 'lsi-webview-'));
   await buildBundle(dir);
   const files: Record<string, [string, Buffer]> = {
@@ -71,7 +70,7 @@ export async function startHarness(opts: { headless?: boolean } = {}): Promise<H
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('no server address');
   origin = `http://127.0.0.1:${addr.port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: opts.headless ?? true });
+  const browser = await chromium.launch({ ...browserOpts, args: CHROMIUM_ARGS, headless: opts.headless ?? true });
   return {
     browser, origin,
     async close() {
