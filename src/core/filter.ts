@@ -9,7 +9,7 @@
  * | `"text with spaces"`   | the same, for text with spaces or with `: = ~` in it                 |
  * | `field:value`          | the field contains `value`, ignoring case                            |
  * | `field=value`          | the field is exactly `value` (case-sensitive, whole value)           |
- * | `field~/regex/flags`   | a JavaScript regular expression matches the field                    |
+ * | `field~/regex/flags`   | a regular expression (JavaScript syntax, RE2 linear-time matching) matches the field |
  * | `has:field`            | the field is present and not empty                                   |
  * | `is:mine`              | the hit is your own traffic (see below)                              |
  * | `is:page` `is:link` `is:commerce` `is:other` | the hit is of that type (same as `type=…`)     |
@@ -41,11 +41,16 @@
  * an entry of the `liveStream.myTraffic` setting. An s_vi cookie value
  * (`[CS]v1|HIGHHEX-LOWHEX[CE]`) is accepted as a visitor id too.
  *
- * Regular expressions: patterns are limited to 500 characters, the `g` and `y`
- * flags are ignored, and only values up to 64 KiB are tested (a longer value
- * never matches a regex term). JavaScript regexes backtrack, so these limits bound
- * but do not remove the cost of a pathological pattern such as `(a+)+$`.
+ * Regular expressions are written in JavaScript syntax but run by a linear-time
+ * RE2 engine (userRegex.ts), so a test costs time proportional to the value's
+ * length whatever the pattern: `(a+)+$` cannot backtrack. Backreferences and
+ * lookaround are refused with an error naming them; flags `i`, `m`, `s` (and
+ * `u`) work, `g`, `y`, `d` are ignored. Patterns are limited to 500 characters
+ * and to a compiled RE2 program of 500 instructions (an error names the
+ * too-expensive term), and only values up to 64 KiB are tested (a longer value
+ * never matches a regex term).
  */
+import { compileUserRegex } from './userRegex';
 import {
   centsText, eventText, flattenValues, hitType, idText, isRecord, lookupKey, own, parsePath, urlParts,
   type HitType,
@@ -450,13 +455,16 @@ function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result
   if (op === '~') {
     const r = regex!;
     if (r.body.length > MAX_REGEX) return fail(`Regular expression too long (${r.body.length} characters; the limit is ${MAX_REGEX})`, r.start, end);
-    let re: RegExp;
-    try {
-      // g and y would make test() stateful (lastIndex) and mean nothing for a filter.
-      re = new RegExp(r.body, r.flags.replace(/[gy]/g, ''));
-    } catch (e) {
-      return fail(`Invalid regular expression: ${e instanceof Error ? e.message : String(e)}`, r.start, end);
+    // Linear-time RE2 engine (see userRegex.ts): no pattern can make a test backtrack.
+    const c = compileUserRegex(r.body, r.flags, `"${show(src.slice(start, end))}"`);
+    if (!c.ok) {
+      const e = c.error;
+      if (e.tooExpensive) return fail(e.message, start, end);
+      // Offsets inside the pattern: the body starts one after the opening "/".
+      if (e.start !== undefined) return fail(e.message, r.start + 1 + e.start, r.start + 1 + (e.end ?? e.start));
+      return fail(e.message, r.start, end);
     }
+    const re = c.regex;
     const pred: Pred = (s) => s.length <= MAX_REGEX_SUBJECT && re.test(s);
     return wrap((d) => access.any(d, pred), 3);
   }

@@ -3,7 +3,9 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
 import { compileFilter, type CompiledFilter, type FilterError } from '../../src/core/filter';
+import { MAX_PROGRAM } from '../../src/core/userRegex';
 
 // The production parser (tested on its own in losslessJson.test.ts).
 const parseLossless = parseRecord;
@@ -175,6 +177,129 @@ describe('filter', () => {
       const big = { pageName: 'a'.repeat(70 * 1024) };
       assert.equal(matches('pageName~/a/', big), false);
       assert.equal(matches('pageName~/a/', { pageName: 'a'.repeat(1024) }), true);
+    });
+  });
+
+  describe('field~/regex/ runs in linear time (RE2)', () => {
+    // A hang detector, not a benchmark: the filtering runs in a child process that is
+    // killed after KILL_MS, so a backtracking engine fails the test instead of hanging
+    // mocha (JavaScript's RegExp takes about 100 s for ONE 31-character value here, and
+    // never finishes on 10 000 characters). Expected: about 10 ms for the whole loop.
+    it('(a+)+$ and ^(\\w+\\.?)+$ over 1 000 pathological values finish at once', function () {
+      const KILL_MS = 30_000;
+      const BOUND_MS = 1_000; // > 50 × the expected time
+      this.timeout(KILL_MS + 10_000);
+      const script = `
+        const { compileFilter } = require(${JSON.stringify(require.resolve('../../src/core/filter'))});
+        const hits = [];
+        for (let i = 0; i < 1000; i++) {
+          // Mostly the 31-character page name of the report, and every 100th 10 000 characters long.
+          const n = i % 100 === 0 ? 10000 : 30;
+          hits.push({ pageName: 'a'.repeat(n) + '!', pageURL: 'a'.repeat(n) + '!' });
+        }
+        const out = {};
+        for (const text of ['pageName~/(a+)+$/', 'pageURL~/^(\\w+\\.?)+$/', 'pageName~/(a|aa)*$/i -pageURL~/^(a*)*b/']) {
+          const r = compileFilter(text);
+          if (!r.ok) throw new Error(r.error.message);
+          const t0 = performance.now();
+          let matched = 0;
+          for (const h of hits) if (r.filter.test(h)) matched++;
+          out[text] = { ms: performance.now() - t0, matched };
+        }
+        process.stdout.write(JSON.stringify(out));
+      `;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { timeout: KILL_MS, encoding: 'utf8' });
+      assert.equal(r.signal, null, `the filter did not finish within ${KILL_MS} ms (backtracking?)`);
+      assert.equal(r.status, 0, r.stderr);
+      const res = JSON.parse(r.stdout) as Record<string, { ms: number; matched: number }>;
+      assert.deepEqual(Object.values(res).map((x) => x.matched), [0, 0, 1000]);
+      for (const [text, { ms }] of Object.entries(res)) assert.ok(ms < BOUND_MS, `${text}: ${ms.toFixed(0)} ms for 1 000 hits`);
+    });
+
+    it('keeps ordinary JavaScript regex meaning', () => {
+      const d = { pageName: 'Checkout: Step 2\u00a0of 3', pageURL: 'https://shop.test/a/b?q=1', evar: 'x' };
+      const same = (body: string, flags: string, value: string) => {
+        const want = new RegExp(body, flags).test(value);
+        assert.equal(matches(`pageName~/${body}/${flags}`, { pageName: value }), want, `/${body}/${flags} on ${JSON.stringify(value)}`);
+      };
+      for (const [body, flags] of [
+        ['^check.*out', 'i'], ['Step \\d+\\sof', ''], ['\\bStep\\b', ''], ['[^a-z]{2}\\d', ''], ['out:?\\s', ''], ['^(?:Check|Cart)(?<rest>out)', ''],
+        ['\\x53tep|\\u0053tep', ''], ['a{,2}', ''], ['^.{5,}$', ''], ['3$', ''], ['[\\s\\S]*', ''], ['^$', ''], ['STEP', 'i'], ['\\W\\D', ''],
+      ]) same(body!, flags!, d.pageName);
+      check('pageURL~/\\/a\\/b\\?q=\\d$/', d, { pageURL: 'https://shop.test/a/b?q=x' });
+      check('pageURL~/^https?:\\/\\/[^/]+\\.test\\//', d, { pageURL: 'ftp://shop.test/' });
+    });
+
+    it('supports the i, m and s flags and ignores g, y and d', () => {
+      check('pageName~/^HOME$/i', { pageName: 'home' }, { pageName: 'home page' });
+      check('pageName~/^b$/m', { pageName: 'a\nb\nc' }, { pageName: 'a b c' });
+      assert.equal(matches('pageName~/^b$/', { pageName: 'a\nb\nc' }), false);
+      check('pageName~/a.b/s', { pageName: 'a\nb' }, { pageName: 'ab' });
+      assert.equal(matches('pageName~/a.b/', { pageName: 'a\nb' }), false);
+      assert.equal(matches('pageName~/a.b/', { pageName: 'a\rb' }), false); // JavaScript's "." excludes \r too
+      check('pageName~/home/gyd', { pageName: 'home' }, { pageName: 'away' });
+      check('pageName~/^\\p{Lu}/u', { pageName: 'Élan' }, { pageName: 'élan' });
+    });
+
+    it('matches Unicode text by code point, with case folding', () => {
+      check('pageName~/^café ☕$/i', { pageName: 'CAFÉ ☕' }, { pageName: 'cafe ☕' });
+      check('pageName~/ΕΛΛΆΔΑ/i', { pageName: 'Καλώς ήρθατε στην Ελλάδα' }, { pageName: 'Greece' });
+      check('pageName~/^😀+$/', { pageName: '😀😀' }, { pageName: '😀x' });
+      check('pageName~/^\\u{1F600}.$/u', { pageName: '😀😃' }, { pageName: '😀' });
+      check('pageName~/\\s/', { pageName: 'a\u3000b' }, { pageName: 'ab' }); // JavaScript's \s includes U+3000
+      check('pageName~/\\p{Script=Greek}/u', { pageName: 'Ω' }, { pageName: 'O' });
+      // Text that is not well-formed UTF-16 is still tested, never thrown on.
+      assert.equal(matches('pageName~/a.c/', { pageName: 'a\ud800c' }), true);
+      assert.equal(matches('pageName~/x/', { pageName: '\udfff\ud800x' }), true);
+    });
+
+    it('refuses backreferences and lookaround with an error naming the feature, at its position', () => {
+      const why = '(filters use linear-time RE2 syntax)';
+      const cases: [string, string, number, number][] = [
+        ['pageName~/(a)\\1/', `Backreferences are not supported ${why}`, 13, 15],
+        ['x pageName~/(?<n>a)\\k<n>/i', `Backreferences are not supported ${why}`, 19, 24],
+        ['pageName~/(?=a)b/', `Lookahead (?=…) is not supported ${why}`, 10, 13],
+        ['pageName~/a(?!b)/', `Lookahead (?!…) is not supported ${why}`, 11, 14],
+        ['pageName~/(?<=a)b/', `Lookbehind (?<=…) is not supported ${why}`, 10, 14],
+        ['-pageName~/(?<!a)b/', `Lookbehind (?<!…) is not supported ${why}`, 11, 15],
+      ];
+      for (const [text, message, start, end] of cases) {
+        const e = error(text);
+        assert.equal(e.message, message, text);
+        assert.deepEqual([e.start, e.end], [start, end], `${text}: ${JSON.stringify(e)}`);
+      }
+      assert.match(error('pageName~/\\p{Emoji}/u').message, /Unicode property \\p\{Emoji\} is not supported/);
+      assert.match(error('pageName~/a/v').message, /flag "v": it is not supported \(filters use linear-time RE2 syntax\)/);
+    });
+
+    it('refuses a pattern too expensive to run on every hit, naming the term', () => {
+      const cases: [string, RegExp, number, number][] = [
+        ['a pageName~/(a{1000}){1000}/ b', /^Regular expression too expensive in "pageName~\/\(a\{1000\}\)\{1000\}\/": it compiles to about 1,002,001 instructions \(the limit is 1000\)/, 2, 28],
+        ['pageName~/\\w{1000}x\\w{1000}/i', /^Regular expression too expensive in "pageName~\/\\w\{1000\}x\\w\{1000\}\/i": it compiles to 2,003 instructions/, 0, 29],
+        ['-pageURL~/.{5000}/', /^Regular expression too expensive in "-pageURL~\/\.\{5000\}\/": repeat count \{5000\} is over RE2's limit of 1000/, 0, 18],
+        ['x~/((((a{10}){10}){10}){10}){10}/', /too expensive in "x~\/\(\(\(\(a\{10\}\)\{10\}\)\{10\}\)\{10\}\)\{10\}\/": it compiles to about 122,221 instructions/, 0, 33],
+      ];
+      for (const [text, message, start, end] of cases) {
+        const e = error(text);
+        assert.match(e.message, message, text);
+        assert.deepEqual([e.start, e.end], [start, end], `${text}: ${JSON.stringify(e)}`);
+      }
+      // At the limit: still accepted.
+      assert.ok(compileFilter(`pageName~/a{${MAX_PROGRAM - 2}}/`).ok);
+      assert.ok(compileFilter('pageName~/^.{0,300}$/').ok);
+    });
+
+    it('agrees with JavaScript RegExp on generated patterns and values', () => {
+      const piece = fc.constantFrom('a', 'b', 'é', '.', '*', '+', '?', '*?', '|', '(', ')', '(?:', '[ab]', '[^a]', '[a-c]', '\\d', '\\w', '\\s', '\\S', '\\W', '^', '$', '{1,2}', '{2}', '\\b', '\\B', '\\.', '-', ' ');
+      const pattern = fc.array(piece, { minLength: 1, maxLength: 8 }).map((a) => a.join(''))
+        .filter((p) => { try { new RegExp(p); return true; } catch { return false; } });
+      const value = fc.array(fc.constantFrom('a', 'b', 'c', 'A', 'é', 'É', '1', ' ', '\u00a0', '\n', '.', '-', '_'), { maxLength: 10 }).map((a) => a.join(''));
+      fc.assert(fc.property(pattern, fc.constantFrom('', 'i', 'm', 's', 'is'), fc.array(value, { minLength: 1, maxLength: 5 }), (p, flags, values) => {
+        const r = compileFilter(`v~/${p}/${flags}`);
+        if (!r.ok) assert.fail(`v~/${p}/${flags}: ${r.error.message}`);
+        const js = new RegExp(p, flags);
+        for (const v of values) assert.equal(r.filter.test({ v }), js.test(v), `/${p}/${flags} on ${JSON.stringify(v)}`);
+      }), { numRuns: 3000 });
     });
   });
 
