@@ -72,7 +72,7 @@ export class FilterBox<F> {
         + '  checkout            free text in any value\n'
         + '  pageName:check      field contains\n'
         + '  evar5=summer        field equals\n'
-        + '  pageURL~/\\/cart/i    field matches regex\n'
+        + '  pageURL~/\\/cart/i    field matches regex (linear-time RE2: no \\1, no lookaround)\n'
         + '  -type:link          exclude\n'
         + '  has:evar12          field present\n'
         + '  is:mine             your own traffic (setting liveStream.myTraffic)\n'

@@ -205,6 +205,26 @@ export async function until<A>(page: Page, fn: (arg: A) => unknown, arg?: A, tim
   await page.waitForFunction(fn as (arg: unknown) => unknown, arg, { timeout });
 }
 
+/**
+ * Reads `read()` until it deep-equals `expected`, then returns; on timeout the
+ * last read fails the assertion. For what is rendered on an animation frame
+ * after a message: reading once races the render (rows read before the
+ * snapshot was drawn).
+ */
+export async function eventuallyEqual<T>(read: () => Promise<T>, expected: T, message?: string, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const actual = await read();
+    try {
+      assert.deepEqual(actual, expected, message);
+      return;
+    } catch (e) {
+      if (Date.now() >= end) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** After every test: no CSP violation, no page error, no dialog; then the page is closed. */
 export async function assertCleanAndClose(p: Panel): Promise<void> {
   const rec = await p.record();
