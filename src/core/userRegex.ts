@@ -18,7 +18,12 @@
  *   by code point); `g`, `y` and `d` are ignored; `v` is refused;
  * - `.`, `\s` and `\S` keep their JavaScript meaning (outside classes); `^`/`$`
  *   with `m` only see `\n` as a line break (JavaScript also sees `\r`, U+2028,
- *   U+2029); inside a class `\S` is RE2's (not space, tab, CR, LF or FF).
+ *   U+2029); inside a class `\S` is RE2's (not space, tab, CR, LF or FF);
+ * - text is matched by code point even without `u`: `😀?` makes the whole emoji
+ *   optional (JavaScript: its second half); with `i`, `\P{…}` follows RE2 (it
+ *   also excludes the other case of the property's letters).
+ * A differential property test (test/unit/filter.test.ts) checks everything
+ * else against RegExp.
  */
 import { RE2JS } from 're2js';
 
