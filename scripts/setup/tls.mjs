@@ -2,12 +2,13 @@
 // credential-host tests need a real TLS peer under a non-Adobe name). Made with
 // the openssl CLI (Debian package openssl; see NEEDS.tls in platform.mjs).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Writes key.pem + cert.pem for `localhost` and 127.0.0.1 into a new temp dir. */
 export function makeLoopbackCert(dir = mkdtempSync(join(tmpdir(), 'lsi-tls-'))) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyPath = join(dir, 'key.pem');
   const certPath = join(dir, 'cert.pem');
   execFileSync('openssl', [

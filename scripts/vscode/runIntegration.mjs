@@ -8,7 +8,7 @@
 // Env: LIVESTREAM_TEST_THEME, LIVESTREAM_TEST_GREP, LIVESTREAM_TEST_TIMEOUT_S (default 300),
 // LIVESTREAM_SCREENSHOT_DIR + LIVESTREAM_SCREENSHOT_SUFFIX (README screenshots mode),
 // LIVESTREAM_KEEP_RUN_DIR=1, LIVESTREAM_TEST_VERBOSE=1 (browser console too).
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -41,6 +41,18 @@ function cleanEnv() {
 function requireTls() {
   try { ensureSystem(['tls']); } catch (e) { throw e instanceof SystemSetupError ? new SetupError(e.message) : e; }
   return true;
+}
+
+/**
+ * VS Code runs extension tests only with a development path. For the .vsix run
+ * that path is an empty stub extension, so the extension under test is the
+ * installed package, loaded like a user's.
+ */
+function runnerStub(d) {
+  const dir = join(d.root, 'test-runner-stub');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'livestream-test-runner-stub', publisher: 'livestream-tools', version: '0.0.0', engines: { vscode: '^1.100.0' } }));
+  return dir;
 }
 
 /** `code-server --install-extension <vsix>` into the run's own extensions dir. */
@@ -171,7 +183,7 @@ export async function main(argv = process.argv.slice(2)) {
       if (verbose) pg.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
       page = pg;
 
-      const url = workbenchUrl(server, { workspace: d.workspace, extensionPath: vsix ? undefined : repoRoot, testsPath });
+      const url = workbenchUrl(server, { workspace: d.workspace, extensionPath: vsix ? runnerStub(d) : repoRoot, testsPath });
       await pg.goto(url, { waitUntil: 'domcontentloaded' });
 
       const died = server.exitedPromise.then((e) => { throw new Error(`code-server exited during the run (${JSON.stringify(e)})`); });

@@ -178,8 +178,11 @@ export class Controller implements vscode.Disposable {
   }
 
   /**
-   * A secret would go to a host that is not Adobe's: ask, modally and naming the
-   * host and where the setting came from. Remembered per host on this machine.
+   * A secret would go to a host that is not Adobe's: ask, naming the host and
+   * where the setting came from. Nothing is sent unless the user picks the
+   * button that names the host; the answer is remembered per host and secret.
+   * (A notification, not a modal: VS Code refuses modal dialogs under its
+   * extension-test driver, and this consent path must be tested for real.)
    */
   private async confirmHost(e: UserError): Promise<boolean> {
     const host = e.host!;
@@ -189,18 +192,13 @@ export class Controller implements vscode.Disposable {
     this.log.warn(e.message);
     const allow = `Send to ${host}`;
     const pick = await vscode.window.showWarningMessage(
-      `Send your Adobe ${what} to ${host}?`,
-      {
-        modal: true,
-        detail: `${setting} points to ${host}, which is not an Adobe host${origin ? ` (the value comes from ${origin})` : ''}. `
-          + `Whoever runs ${host} could read your report suite's live data with it. Nothing has been sent. Only continue if you trust this host; your answer is remembered for ${host}.`,
-      },
-      allow,
+      `Live Stream: send your Adobe ${what} to ${host}? ${setting} points there${origin ? ` (set in ${origin})` : ''}, and it is not an Adobe host: `
+        + `whoever runs it could read your report suite's live data. Nothing has been sent.`,
+      allow, 'Open Settings',
     );
     if (pick !== allow) {
-      void vscode.window.showErrorMessage(`Live Stream: not connected. ${e.message}`, 'Open Settings').then((p) => {
-        if (p) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
-      });
+      if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+      else void vscode.window.showErrorMessage(`Live Stream: not connected. ${e.message}`);
       return false;
     }
     const kind = setting === 'liveStream.auth.imsUrl' ? 'clientSecret' : 'token';
