@@ -8,7 +8,7 @@ const root = join(__dirname, '../..');
 
 /** What `vsce package` puts into the .vsix (the .vscodeignore allowlist applied). */
 function shippedFiles(): string[] {
-  const out = execFileSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'ls', '--no-dependencies', '--allow-missing-repository'], { cwd: root, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8' });
   return out.split('\n').map((l) => l.trim()).filter(Boolean).sort();
 }
 
