@@ -2,10 +2,10 @@ import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { MemoryCooldownStore, type CooldownStore } from './cooldownStore';
-import { DedupeWindow, DEFAULT_DEDUPE_WINDOW } from './dedupe';
+import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_CHARS } from './dedupe';
 import { LiveStreamError } from './errors';
 import { hitKey, parseRecord } from './losslessJson';
-import { nullLogger, redact, type Logger } from './logger';
+import { escapeControls, nullLogger, redact, shouldLog, type Logger } from './logger';
 import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from './model';
 import { RateMeter } from './rateMeter';
 import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';
@@ -33,6 +33,8 @@ export interface EngineOptions {
   store?: CooldownStore;
   maxRecordBytes?: number;
   dedupeWindow?: number;
+  /** Byte budget of the dedupe window (default DEFAULT_DEDUPE_BYTES). */
+  dedupeBytes?: number;
   log?: Logger;
   random?: () => number;
   /** undici dispatcher (default: an Agent with TCP keep-alive, HTTP/1.1 only). */
@@ -77,7 +79,7 @@ export class LiveStreamEngine {
 
   private state: ConnectionState = { kind: 'idle' };
   private lastError?: LastError;
-  private stats = { received: 0, duplicates: 0, malformed: 0, oversized: 0 };
+  private stats = { received: 0, duplicates: 0, malformed: 0, oversized: 0, refusedIds: 0 };
   private seq = 0;
   private running?: Promise<void>;
   private abort?: AbortController;
@@ -107,7 +109,7 @@ export class LiveStreamEngine {
     });
     if (opts.idleTimeoutMs !== undefined && !(opts.idleTimeoutMs >= 0)) throw new ConfigError('idleTimeout', 'idle timeout must be ≥ 0 seconds');
     this.store = opts.store ?? new MemoryCooldownStore();
-    this.dedupe = new DedupeWindow(opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
+    this.dedupe = new DedupeWindow(opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW, opts.dedupeBytes ?? DEFAULT_DEDUPE_BYTES);
     this.rate = new RateMeter(this.clock);
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher = opts.dispatcher ?? new Agent({
@@ -332,7 +334,7 @@ export class LiveStreamEngine {
         record: (text, bytes) => { const h = this.toHit(text); if (h) { if (this.opts.keepRawBytes) h.rawBytes = bytes; batch.push(h); } },
         oversized: (bytes) => {
           this.stats.oversized++;
-          this.log.warn(`Dropped a record of ${bytes} bytes (limit ${maxBytes}).`);
+          if (shouldLog(this.stats.oversized)) this.log.warn(`Dropped a record of ${bytes} bytes (limit ${maxBytes}; #${this.stats.oversized} so far).`);
         },
       }, maxBytes);
       const onData = (chunk: Buffer) => {
@@ -420,6 +422,15 @@ export class LiveStreamEngine {
       return undefined;
     }
     const key = hitKey(data);
+    if (key.length > MAX_HIT_KEY_CHARS) {
+      // Not a Live Stream id (two 64-bit decimals, ≤ 41 characters): remembering
+      // such keys is how a hostile stream would fill the dedupe window.
+      this.stats.refusedIds++;
+      if (shouldLog(this.stats.refusedIds)) {
+        this.log.warn(`Refused record #${this.stats.refusedIds} with an invalid hit id: ${key.length} characters (limit ${MAX_HIT_KEY_CHARS}), starting ${escapeControls(JSON.stringify(key.slice(0, 24)))}.`);
+      }
+      return undefined;
+    }
     if (!this.dedupe.add(key)) {
       this.stats.duplicates++;
       return undefined;

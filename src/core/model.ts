@@ -17,7 +17,37 @@ export interface Hit {
    * Unknown fields are kept as they came.
    */
   data: Record<string, unknown>;
+  /**
+   * Set when the record cannot be shown (see `OmittedHit`): the row is a
+   * placeholder and `data` holds only the record's top-level scalar fields.
+   * The host keeps the exact record text for copy and export.
+   */
+  omitted?: OmittedHit;
 }
+
+/** Why a kept hit is shown as a placeholder row instead of its fields. */
+export interface OmittedHit {
+  /** 'too-deep': nested beyond MAX_DISPLAY_DEPTH; 'too-large': beyond MAX_DISPLAY_CHARS once serialized. */
+  reason: 'too-deep' | 'too-large';
+  /** The record's size in bytes (UTF-8, as received). */
+  bytes: number;
+}
+
+/**
+ * Deepest nesting a hit may have and still be shown. Serializing for the
+ * webview (`JSON.stringify`, structured clone) and the recursive renderers
+ * overflow the stack on deep nesting: a 400 KB record of nested arrays is
+ * 200 000 levels deep and throws RangeError. Real records nest less than 8
+ * levels (products → evars → evars → eVarN).
+ */
+export const MAX_DISPLAY_DEPTH = 64;
+
+/**
+ * Largest hit (estimated JSON characters) sent to the webview. Records over the
+ * host's per-record limit (1 MiB) never get this far, so this only guards
+ * against a configuration that raises that limit.
+ */
+export const MAX_DISPLAY_CHARS = 2 * 1024 * 1024;
 
 /** A hit as the host stores it: with the exact record text for lossless copy/export. */
 export interface StoredHit extends Hit {
@@ -57,8 +87,12 @@ export interface EngineStats {
   duplicates: number;
   /** Records that were not valid JSON objects. */
   malformed: number;
-  /** Records dropped for exceeding the size limit. */
+  /** Records dropped for exceeding the size limit (the engine's, and the host's hit store's). */
   oversized: number;
+  /** Records refused because their hit id (hitIdHigh:hitIdLow) is longer than any real id (MAX_HIT_KEY_CHARS). */
+  refusedIds?: number;
+  /** Hits kept but too deep or too large to display: the panel shows a placeholder row (host only). */
+  placeholders?: number;
   /** Hits per second over the last few seconds. */
   hitsPerSecond: number;
 }

@@ -1,4 +1,5 @@
-import type { EngineSnapshot } from './model';
+import { escapeControls } from './logger';
+import type { EngineSnapshot, EngineStats } from './model';
 
 /**
  * The status bar as a pure function of the engine model (rust-analyzer's
@@ -40,6 +41,19 @@ export function stateLine(s: EngineSnapshot, now: number): string {
     case 'cooldown': return `cooling down after ${causeText(st.code)}: next attempt in ${formatCountdown(st.until - now)}`;
     case 'stopped': return st.code === 'user' ? 'disconnected' : `stopped (${st.code}): ${st.reason}`;
   }
+}
+
+/**
+ * The counters of records refused or shown differently, when not zero: a
+ * hostile or broken stream is visible here, not only in the log.
+ */
+export function problemCounts(st: EngineStats): string[] {
+  const out: string[] = [];
+  if (st.malformed) out.push(`malformed: ${st.malformed}`);
+  if (st.oversized) out.push(`oversized (dropped): ${st.oversized}`);
+  if (st.refusedIds) out.push(`invalid ids (dropped): ${st.refusedIds}`);
+  if (st.placeholders) out.push(`too deep/large to display: ${st.placeholders}`);
+  return out;
 }
 
 function causeText(code: string): string {
@@ -87,10 +101,11 @@ export function statusView(s: EngineSnapshot, now: number): StatusView {
   lines.push(`**Live Stream** · ${escapeMarkdown(s.streamUrl || 'no stream configured')}`, '');
   lines.push(`State: ${escapeMarkdown(stateLine(s, now))}`);
   if ('since' in st) lines.push(`Since: ${timeOf(st.since)}`);
-  lines.push(`Hits received: ${s.stats.received} · duplicates dropped: ${s.stats.duplicates}${s.stats.malformed ? ` · malformed: ${s.stats.malformed}` : ''}`);
+  lines.push(`Hits received: ${s.stats.received} · duplicates dropped: ${s.stats.duplicates}${problemCounts(s.stats).map((p) => ` · ${p}`).join('')}`);
   if (err) {
     lines.push('', `Last error: **${escapeMarkdown(err.code)}** at ${timeOf(err.at)}${st.kind === 'connected' ? ' (resolved)' : ''}`);
-    if (err.description) lines.push(`> ${escapeMarkdown(err.description.slice(0, 300))}`, '');
+    // Server text: controls and bidi overrides shown as visible escapes, then Markdown-escaped.
+    if (err.description) lines.push(`> ${escapeMarkdown(escapeControls(err.description.slice(0, 300)))}`, '');
     lines.push(escapeMarkdown(err.explanation));
   }
   const links: string[] = [];

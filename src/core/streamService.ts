@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { ConnectionLease, type HolderInfo } from './connectionLease';
 import { FileCooldownStore } from './cooldownStore';
-import { HitStore } from './hitStore';
+import { HitStore, MAX_STORED_RECORD_BYTES, type HitStoreOptions } from './hitStore';
 import type { EngineOptions, LiveStreamEngine } from './liveStreamEngine';
-import type { Logger } from './logger';
+import { escapeControls, shouldLog, type Logger } from './logger';
 import type { EngineSnapshot, StoredHit } from './model';
 import type { MockLiveStreamServer } from './mock/mockServer';
 import { defaultOf, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
@@ -50,6 +50,8 @@ export interface ServiceDeps {
   engineOverrides?: Partial<EngineOptions>;
   /** Options for the embedded demo server. */
   demo?: { rate?: number; ghostSeconds?: number };
+  /** Hit store limits for tests (byte budget, per-record limit); defaults in hitStore.ts. */
+  storeLimits?: HitStoreOptions;
 }
 
 type Listener<T> = (v: T) => void;
@@ -77,10 +79,11 @@ export class StreamService {
   private afterStopUntil = 0;
   private afterStopTimer?: TimerHandle;
   private disposed = false;
+  private byteCapLogs = 0;
 
   constructor(private readonly deps: ServiceDeps) {
     this.clock = deps.clock ?? systemClock;
-    this.store = new HitStore(deps.settings().settings.maxHits);
+    this.store = new HitStore(deps.settings().settings.maxHits, deps.storeLimits);
   }
 
   onState(l: Listener<EngineSnapshot>): () => void { this.stateL.add(l); return () => this.stateL.delete(l); }
@@ -95,6 +98,8 @@ export class StreamService {
   hits(): readonly StoredHit[] { return this.store.toArray(); }
   bySeq(seq: number): StoredHit | undefined { return this.store.bySeq(seq); }
   maxHits(): number { return this.store.capacity; }
+  /** Seq of the oldest kept hit: the panel drops older rows (the byte budget may keep fewer than maxHits). */
+  oldestSeq(): number | undefined { return this.store.oldestSeq; }
   myTraffic(): string[] { return this.deps.settings().settings.myTraffic; }
 
   clear(): void {
@@ -112,7 +117,9 @@ export class StreamService {
   }
 
   snapshot(): EngineSnapshot {
-    const s = this.engine?.snapshot() ?? { streamUrl: this.describeTarget(), state: { kind: 'idle' as const }, stats: { received: 0, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 0 } };
+    const e = this.engine?.snapshot() ?? { streamUrl: this.describeTarget(), state: { kind: 'idle' as const }, stats: { received: 0, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 0 } };
+    // The hit store's refusals and placeholders count with the engine's.
+    const s = { ...e, stats: { ...e.stats, oversized: e.stats.oversized + this.store.refused, placeholders: this.store.placeholders } };
     // After a disconnect, show how long a new connection would wait (the shared cooldown).
     if ((s.state.kind === 'stopped' && s.state.code === 'user' || s.state.kind === 'idle') && this.afterStopUntil > this.clock.now()) {
       return { ...s, state: { kind: 'cooldown', since: s.state.kind === 'stopped' ? s.state.since : this.clock.now(), until: this.afterStopUntil, code: 'user', auto: false } };
@@ -282,13 +289,12 @@ export class StreamService {
         autoReconnect: settings.autoReconnect,
         store: new FileCooldownStore(join(this.deps.stateDir, 'cooldown'), (m) => this.deps.log.warn(m)),
         log: this.deps.log,
+        // Records the store would refuse are dropped by the engine before they are buffered whole.
+        maxRecordBytes: MAX_STORED_RECORD_BYTES,
         ...this.deps.engineOverrides,
       });
       this.engineKey = key;
-      this.engine.onHits((hits) => {
-        for (const h of hits) this.store.push(h);
-        for (const l of this.hitsL) l(hits);
-      });
+      this.engine.onHits((hits) => this.keep(hits));
       this.engine.onState(() => this.emitState());
     }
     // Credentials are read on every connect; the engine (and its dedupe window) is kept.
@@ -301,6 +307,33 @@ export class StreamService {
       if (this.mode === 'stream') this.lease?.release();
       this.noteStop();
     });
+  }
+
+  /**
+   * Puts a batch into the hit store and passes on what it kept. Each hit is
+   * checked once, here: a refused record or a placeholder is logged (rate
+   * limited) and counted in the snapshot's stats, never dropped silently.
+   */
+  private keep(hits: StoredHit[]): void {
+    const kept: StoredHit[] = [];
+    const evictedBefore = this.store.evictedForBytes;
+    for (const h of hits) {
+      const r = this.store.push(h);
+      if (!r.kept) {
+        if (shouldLog(this.store.refused)) this.deps.log.warn(`Hit store: refused record #${this.store.refused} (${r.bytes} bytes; limit ${MAX_STORED_RECORD_BYTES}).`);
+        continue;
+      }
+      kept.push(h);
+      if (r.omitted && shouldLog(this.store.placeholders)) {
+        const why = r.omitted.reason === 'too-deep' ? 'nested too deep' : 'too large';
+        this.deps.log.warn(`Hit ${escapeControls(JSON.stringify(h.key))} (${r.omitted.bytes} bytes) is ${why} to display (#${this.store.placeholders}): the panel shows a placeholder row; copy and export keep its exact text.`);
+      }
+    }
+    const evicted = this.store.evictedForBytes - evictedBefore;
+    if (evicted > 0 && shouldLog(++this.byteCapLogs)) {
+      this.deps.log.info(`Hit store at its memory budget (${Math.round(this.store.byteBudget / 1048576)} MiB): keeping the newest ${this.store.size} hits (liveStream.maxHits is ${this.store.capacity}).`);
+    }
+    if (kept.length) for (const l of this.hitsL) l(kept);
   }
 
   /** After the loop ends, keep showing the shared cooldown until it is over. */

@@ -2,11 +2,11 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { once } from 'node:events';
-import type { PanelBackend } from './panelBackend';
+import { postChecked, type PanelBackend } from './panelBackend';
 import type { Hit, StoredHit } from '../core/model';
 import { buildPanelHtml } from '../shared/panelHtml';
 import {
-  PROTOCOL_VERSION, isWebviewToHost,
+  PROTOCOL_VERSION, isWebviewToHost, wireHit,
   type ExportFormat, type HostToWebview, type WebviewToHost,
 } from '../shared/protocol';
 
@@ -128,7 +128,8 @@ export class HitsPanel {
     this.pending = [];
     this.lastFlush = Date.now();
     // Stripping `raw`: the webview renders parsed data; exact text stays here for copy/export.
-    this.post({ type: 'hits', hits: hits.map(toWire), engine: this.backend.snapshot(), now: Date.now() });
+    // Hits the store marked too deep/large travel as placeholders (checked once, on entry).
+    this.post({ type: 'hits', hits: hits.map(wireHit), engine: this.backend.snapshot(), now: Date.now(), oldestSeq: this.oldestSeq() });
   }
 
   private sendSnapshot(): void {
@@ -137,13 +138,13 @@ export class HitsPanel {
     this.pending = [];
     if (this.flushTimer) { clearTimeout(this.flushTimer); this.flushTimer = undefined; }
     this.lastFlush = Date.now();
-    void this.panel.webview.postMessage({
+    this.send({
       type: 'snapshot', version: PROTOCOL_VERSION, engine: this.backend.snapshot(),
-      hits: this.backend.hits().map(toWire), maxHits: this.backend.maxHits(), myTraffic: this.backend.myTraffic(), now: Date.now(),
-    } satisfies HostToWebview);
+      hits: this.backend.hits().map(wireHit), maxHits: this.backend.maxHits(), myTraffic: this.backend.myTraffic(), now: Date.now(),
+    });
     const held = this.held;
     this.held = [];
-    for (const m of held) void this.panel.webview.postMessage(m);
+    for (const m of held) this.send(m);
   }
 
   private post(msg: HostToWebview): void {
@@ -151,7 +152,16 @@ export class HitsPanel {
       if (msg.type === 'exportResult') this.held.push(msg);
       return;
     }
-    void this.panel.webview.postMessage(msg);
+    this.send(msg);
+  }
+
+  /** Posts and logs any failure (throw, rejection, or `false`): nothing is lost silently. */
+  private send(msg: HostToWebview): void {
+    void postChecked(this.panel.webview, msg, describeOutgoing(msg), this.log);
+  }
+
+  private oldestSeq(): number | undefined {
+    return this.backend.oldestSeq ? this.backend.oldestSeq() : this.backend.hits()[0]?.seq;
   }
 
   private onMessage(msg: unknown): void {
@@ -303,9 +313,14 @@ export class HitsPanel {
   }
 }
 
-/** What crosses to the webview: the parsed hit without its raw text (halves the message size). */
-function toWire(h: Hit | StoredHit): Hit {
-  return { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
+/** A short description of an outgoing message for the log (never its content). */
+function describeOutgoing(msg: HostToWebview): string {
+  if (msg.type === 'hits' || msg.type === 'snapshot') {
+    const hits: readonly Hit[] = msg.hits;
+    const range = hits.length ? `, seq ${hits[0]!.seq}–${hits[hits.length - 1]!.seq}` : '';
+    return `${msg.type === 'hits' ? 'a batch' : 'a snapshot'} of ${hits.length} hit${hits.length === 1 ? '' : 's'}${range}`;
+  }
+  return `a ${msg.type} message`;
 }
 
 interface Sink { chunk(s: string): Promise<void>; close(): Promise<void>; abort(): Promise<void> }

@@ -12,6 +12,8 @@ export interface PanelBackend {
   hits(): readonly StoredHit[];
   /** `liveStream.maxHits`. */
   maxHits(): number;
+  /** Seq of the oldest kept hit (the store's byte budget may keep fewer than maxHits); without it the panel derives it from `hits()`. */
+  oldestSeq?(): number | undefined;
   /** The developer's own visitor ids / page hosts for the "My traffic" chip (`liveStream.myTraffic`). */
   myTraffic(): string[];
   /** New hits, delivered in batches (the service already coalesces; the panel throttles to ~100 ms). */
@@ -27,4 +29,27 @@ export interface PanelBackend {
   connect(): Promise<void>;
   connectDemo(): Promise<void>;
   disconnect(): Promise<void>;
+}
+
+/** What the panel posts to: `vscode.Webview` (a structural type, so this file stays loadable in plain Node for tests). */
+export interface MessageTarget {
+  postMessage(message: unknown): Thenable<boolean>;
+}
+
+/**
+ * Posts a message and reports every way it can fail instead of dropping it
+ * silently: `postMessage` can throw or reject (the message cannot be
+ * serialized, e.g. RangeError on deep nesting) or resolve false (the page is
+ * gone). Never throws; resolves true when the message was delivered.
+ */
+export async function postChecked(target: MessageTarget, message: unknown, what: string, log: (msg: string) => void): Promise<boolean> {
+  try {
+    const delivered = await target.postMessage(message);
+    if (!delivered) log(`hits panel: ${what} was not delivered (the webview is gone or not listening).`);
+    return delivered;
+  } catch (err) {
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    log(`hits panel: posting ${what} failed: ${text.slice(0, 300)}`);
+    return false;
+  }
 }

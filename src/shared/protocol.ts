@@ -8,7 +8,7 @@
  * The version travels in `ready` and `snapshot` because webview state
  * (`getState`) and restored panels outlive extension upgrades.
  */
-import type { ConnectionState, EngineSnapshot, Hit } from '../core/model';
+import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from '../core/model';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -38,6 +38,8 @@ export interface HitsMessage {
   hits: Hit[];
   engine?: EngineSnapshot;
   now: number;
+  /** Seq of the oldest hit the host still keeps: the webview drops older rows (the host's byte budget may keep fewer than maxHits). */
+  oldestSeq?: number;
 }
 
 /** The engine model changed (connection state, counters, last error). */
@@ -103,6 +105,10 @@ export const LIMITS = {
   filterChars: 10_000,
   logChars: 10_000,
   settingsQueryChars: 200,
+  /** Host → webview: deeper hits travel as placeholders (JSON.stringify and structured clone overflow the stack on deep nesting). */
+  hitDepth: MAX_DISPLAY_DEPTH,
+  /** Host → webview: larger hits (estimated JSON characters) travel as placeholders. */
+  hitChars: MAX_DISPLAY_CHARS,
 } as const;
 
 type Obj = Record<string, unknown>;
@@ -146,7 +152,27 @@ export function isWebviewToHost(msg: unknown): msg is WebviewToHost {
 
 /** Shape of one hit; `data` is only checked to be a plain object (its content is untrusted text by design). */
 export function isHit(v: unknown): v is Hit {
-  return isObj(v) && isSeq(v.seq) && typeof v.key === 'string' && isFiniteNum(v.receivedAt) && isObj(v.data);
+  return isObj(v) && isSeq(v.seq) && typeof v.key === 'string' && isFiniteNum(v.receivedAt) && isObj(v.data)
+    && (v.omitted === undefined || isOmitted(v.omitted));
+}
+
+function isOmitted(v: unknown): v is OmittedHit {
+  return isObj(v) && (v.reason === 'too-deep' || v.reason === 'too-large') && isSeq(v.bytes);
+}
+
+/**
+ * What crosses to the webview for one kept hit: the parsed data without the
+ * raw text (the host keeps that for copy and export). A hit the host's store
+ * marked `omitted` (too deep or too large to serialize) travels as a
+ * placeholder: seq, key, times and size only, so it can never make
+ * `postMessage` throw and take the rest of its batch with it.
+ */
+export function wireHit(h: Hit): Hit {
+  if (!h.omitted) return { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
+  const data: Record<string, unknown> = {};
+  const t = h.data.timeGMT;
+  if (typeof t === 'number' || typeof t === 'string' && t.length <= 32) data.timeGMT = t;
+  return { seq: h.seq, key: h.key.slice(0, 64), receivedAt: h.receivedAt, data, omitted: { reason: h.omitted.reason, bytes: h.omitted.bytes } };
 }
 
 function isHitArray(v: unknown): v is Hit[] {
@@ -171,6 +197,7 @@ export function isEngineSnapshot(v: unknown): v is EngineSnapshot {
   if (!isObj(v) || !isStr(v.streamUrl) || !isConnectionState(v.state) || !isObj(v.stats)) return false;
   const s = v.stats;
   if (!isFiniteNum(s.received) || !isFiniteNum(s.duplicates) || !isFiniteNum(s.malformed) || !isFiniteNum(s.oversized) || !isFiniteNum(s.hitsPerSecond)) return false;
+  if ((s.refusedIds !== undefined && !isFiniteNum(s.refusedIds)) || (s.placeholders !== undefined && !isFiniteNum(s.placeholders))) return false;
   if (v.lastError !== undefined) {
     const e = v.lastError;
     if (!isObj(e) || !isStr(e.code) || !isStr(e.description) || !isStr(e.explanation) || !isFiniteNum(e.at)) return false;
@@ -188,7 +215,8 @@ export function isHostToWebview(msg: unknown): msg is HostToWebview {
         && Number.isSafeInteger(msg.maxHits) && (msg.maxHits as number) > 0
         && Array.isArray(msg.myTraffic) && msg.myTraffic.every((t) => typeof t === 'string') && isFiniteNum(msg.now);
     case 'hits':
-      return isHitArray(msg.hits) && (msg.engine === undefined || isEngineSnapshot(msg.engine)) && isFiniteNum(msg.now);
+      return isHitArray(msg.hits) && (msg.engine === undefined || isEngineSnapshot(msg.engine)) && isFiniteNum(msg.now)
+        && (msg.oldestSeq === undefined || isSeq(msg.oldestSeq));
     case 'state':
       return isEngineSnapshot(msg.engine) && isFiniteNum(msg.now);
     case 'cleared':

@@ -1,8 +1,8 @@
 import type { DecodedGroup } from '../core/decode';
 import { decodeHit } from '../core/decode';
-import type { Hit } from '../core/model';
+import { MAX_DISPLAY_DEPTH, type Hit } from '../core/model';
 import { button, h, icon } from './dom';
-import { fmtCount, fmtDateTime, prettyJson, revealInvisible } from './format';
+import { fmtBytes, fmtCount, fmtDateTime, prettyJson, revealInvisible } from './format';
 
 /** Values longer than this are cut visibly, with a "show all" button (never silently). */
 export const LONG_VALUE = 400;
@@ -110,6 +110,13 @@ export class Details {
     const hit = this.hit;
     if (!hit) {
       this.panel.replaceChildren(h('p', { class: 'muted', text: 'Select a hit (click, or arrow keys then Enter) to see it decoded.' }));
+      return;
+    }
+    if (hit.omitted) {
+      // The host sent a placeholder: say why, inertly; the exact text is one click away.
+      const why = hit.omitted.reason === 'too-deep' ? `nested deeper than ${MAX_DISPLAY_DEPTH} levels` : 'too large to send to this panel';
+      this.panel.replaceChildren(h('p', { class: 'placeholder-note', text: revealInvisible(
+        `This record (${fmtBytes(hit.omitted.bytes)}, id ${hit.key || 'none'}) is ${why}, so it is not displayed. Its exact text is kept: “Copy hit as JSON” copies it and Export writes it.`) }));
       return;
     }
     if (this.tab === 'raw') this.renderRaw(hit, RAW_STRING_MAX);

@@ -37,6 +37,14 @@ export function fmtCount(n: number): string {
   return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
 }
 
+/** A byte size for people: `812 B`, `412.3 KiB`, `1.0 MiB`. */
+export function fmtBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '';
+  if (n < 1024) return `${Math.round(n)} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
 /** Lag worth flagging: Live Stream is normally 20 s to 5 min behind. */
 export const UNUSUAL_LAG_MS = 5 * 60 * 1000;
 

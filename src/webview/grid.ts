@@ -1,7 +1,8 @@
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from '@tanstack/virtual-core';
 import type { RowSummary } from '../core/decode';
 import { h, setText } from './dom';
-import { cellText, clip, fmtDateTime, fmtDuration, fmtTime, UNUSUAL_LAG_MS } from './format';
+import type { Hit } from '../core/model';
+import { cellText, clip, fmtBytes, fmtDateTime, fmtDuration, fmtTime, UNUSUAL_LAG_MS } from './format';
 import { rowSummary, type HitList, type Row } from './hitList';
 import { COLUMN_IDS, MAX_COL_WIDTH, MIN_COL_WIDTH, type ColumnId } from './uiState';
 
@@ -237,6 +238,7 @@ export class Grid {
     const sel = seq === this.selected;
     el.setAttribute('aria-selected', sel ? 'true' : 'false');
     el.classList.toggle('selected', sel);
+    el.classList.toggle('placeholder', !!row.hit.omitted);
     const sum = rowSummary(row);
     const cells = el.children;
     for (let i = 0; i < this.columns.length; i++) {
@@ -251,6 +253,7 @@ export class Grid {
 
   private cell(col: ColumnId, row: Row, s: RowSummary): Cell {
     const t = s.hitTimeMs;
+    if (row.hit.omitted && col !== 'time' && col !== 'lag') return placeholderCell(row.hit, col === this.placeholderColumn());
     switch (col) {
       case 'time': return { text: fmtTime(t ?? row.hit.receivedAt, this.utc), title: `Hit time ${fmtDateTime(t, this.utc) || 'unknown'} · received ${fmtDateTime(row.hit.receivedAt, this.utc)}` };
       case 'lag': {
@@ -265,6 +268,11 @@ export class Grid {
       case 'events': return text(s.eventsShort);
       case 'visitor': return text(s.visitor);
     }
+  }
+
+  /** Where a placeholder row says what it is: Page name, or the first visible column after the times. */
+  private placeholderColumn(): ColumnId | undefined {
+    return this.columns.includes('page') ? 'page' : this.columns.find((c) => c !== 'time' && c !== 'lag') ?? this.columns[0];
   }
 
   private seqOfEvent(e: Event): number | undefined {
@@ -314,6 +322,18 @@ export class Grid {
     const row = list.at(next);
     if (row) this.select(row.hit.seq);
   }
+}
+
+/**
+ * A cell of a hit the host could not send (too deep or too large to
+ * serialize): its id and size, as inert text; the record's exact text stays
+ * with the host for "Copy hit as JSON" and export.
+ */
+function placeholderCell(hit: Hit, message: boolean): Cell {
+  const o = hit.omitted!;
+  const what = `record too ${o.reason === 'too-deep' ? 'deep' : 'large'} to display`;
+  const title = cellText(`${what} (${fmtBytes(o.bytes)}, id ${hit.key || 'none'}); Copy hit as JSON and Export keep its exact text`, 400);
+  return { text: message ? cellText(`⚠ ${what} · ${fmtBytes(o.bytes)} · id ${hit.key || 'none'}`, 300) : '', title, cls: 'placeholder' };
 }
 
 /** Untrusted one-line text: bidi controls revealed, length capped; the tooltip carries more (but not megabytes). */

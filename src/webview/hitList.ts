@@ -134,6 +134,20 @@ export class HitList {
     if (cut > 0) this.view.splice(0, cut);
   }
 
+  /**
+   * Drops kept and waiting hits older than `seq`: the host no longer keeps
+   * them (its memory budget may keep fewer than maxHits), so neither do we.
+   */
+  dropBefore(seq: number): void {
+    const cutAll = lowerBound(this.all, seq);
+    if (cutAll > 0) this.all.splice(0, cutAll);
+    const cutView = lowerBound(this.view, seq);
+    if (cutView > 0) this.view.splice(0, cutView);
+    let w = 0;
+    while (w < this.waiting.length && this.waiting[w]!.seq < seq) w++;
+    if (w > 0) this.waiting.splice(0, w);
+  }
+
   setFilter(filter: RowFilter | null): void {
     this.filter = filter && !filter.isEmpty ? filter : null;
     this.refilter();

@@ -299,6 +299,7 @@ function onMessage(msg: HostToWebview): void {
       clockOffset = msg.now - Date.now();
       if (msg.engine) engine = msg.engine;
       const added = list.append(msg.hits);
+      if (msg.oldestSeq !== undefined) list.dropBefore(msg.oldestSeq);
       addToChart(msg.hits);
       grid.update(added);
       break;
