@@ -24,7 +24,8 @@ tail options:
   --verbose                  log every request and decision to stderr
 
 mock options:
-  --port P  --rate R  --max-connections N  --ghost-seconds S  --replay N  --seed N  --empty-every N
+  --port P  --rate R (0..100000 hits/s)  --max-connections N  --ghost-seconds S  --replay N  --seed N  --empty-every N
+  --control                  serve POST /_mock/control; its secret token is printed to stderr
 
 Credentials come only from the environment (never the command line):
   LIVESTREAM_ACCESS_TOKEN, or LIVESTREAM_CLIENT_ID + LIVESTREAM_CLIENT_SECRET
@@ -60,6 +61,8 @@ export interface MockArgs {
   replay: number;
   seed?: number;
   emptyEvery: number;
+  /** Serve the control endpoint (and print its token to stderr). */
+  control: boolean;
 }
 
 export type CliArgs = TailArgs | MockArgs | { cmd: 'help' };
@@ -125,7 +128,7 @@ export function parseCli(argv: string[]): CliArgs {
         allowPositionals: false,
         options: {
           port: { type: 'string' }, rate: { type: 'string' }, 'max-connections': { type: 'string' }, 'ghost-seconds': { type: 'string' },
-          replay: { type: 'string' }, seed: { type: 'string' }, 'empty-every': { type: 'string' },
+          replay: { type: 'string' }, seed: { type: 'string' }, 'empty-every': { type: 'string' }, control: { type: 'boolean' },
         },
       });
       return {
@@ -137,6 +140,7 @@ export function parseCli(argv: string[]): CliArgs {
         replay: num('replay', v.replay, { int: true, min: 0, max: 10_000 }) ?? 5,
         seed: num('seed', v.seed, { int: true }),
         emptyEvery: num('empty-every', v['empty-every'], { int: true, min: 0 }) ?? 0,
+        control: !!v.control,
       };
     }
   } catch (e) {

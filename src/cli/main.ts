@@ -5,7 +5,8 @@ import { LiveStreamEngine } from '../core/liveStreamEngine';
 import { LiveStreamError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { EngineSnapshot, StoredHit } from '../core/model';
-import { MockLiveStreamServer } from '../core/mock/mockServer';
+import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../core/mock/mockServer';
+import { MIN_FAILURE_BACKOFF_MS } from '../core/reconnectPolicy';
 import { stateLine } from '../core/statusView';
 import { ImsTokenProvider, StaticTokenProvider, type TokenProvider } from '../core/tokens';
 import { assertTrustedFor, UntrustedHostError } from '../core/credentialHosts';
@@ -53,6 +54,24 @@ function credentials(args: TailArgs, url: string): TokenProvider | undefined {
   throw new UsageError('no credentials: set LIVESTREAM_ACCESS_TOKEN, or LIVESTREAM_CLIENT_ID and LIVESTREAM_CLIENT_SECRET');
 }
 
+/**
+ * Test-only: LIVESTREAM_TEST_MIN_BACKOFF_MS lowers the 5 s floor of the back-off
+ * after failed attempts, so the CLI tests can drive reconnect drills in
+ * milliseconds. Only this environment variable reaches it (no flag, no setting);
+ * it is announced on stderr whenever it is in effect.
+ */
+function testMinBackoff(log: Logger): number | undefined {
+  const v = process.env.LIVESTREAM_TEST_MIN_BACKOFF_MS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 1 || n > MIN_FAILURE_BACKOFF_MS) {
+    log.warn(`ignoring LIVESTREAM_TEST_MIN_BACKOFF_MS=${JSON.stringify(v)} (1..${MIN_FAILURE_BACKOFF_MS})`);
+    return undefined;
+  }
+  log.warn(`LIVESTREAM_TEST_MIN_BACKOFF_MS: failed attempts back off from ${n} ms instead of ${MIN_FAILURE_BACKOFF_MS} ms (for tests only)`);
+  return n;
+}
+
 async function runTail(args: TailArgs): Promise<number> {
   let mock: MockLiveStreamServer | undefined;
   let engine: LiveStreamEngine;
@@ -65,7 +84,7 @@ async function runTail(args: TailArgs): Promise<number> {
   };
   try {
     if (args.demo) {
-      mock = await MockLiveStreamServer.start({ rate: 5, ghostSeconds: 0 });
+      mock = await MockLiveStreamServer.start({ rate: 5, ghostSeconds: 0, control: false });
       err(`demo stream on ${mock.streamUrl}`);
     }
     const url = mock ? mock.streamUrl : args.url!;
@@ -82,6 +101,7 @@ async function runTail(args: TailArgs): Promise<number> {
       store: new FileCooldownStore(args.stateDir ?? defaultStateDir(), (m) => log.warn(m)),
       log,
       keepRawBytes: true,
+      minFailureBackoffMs: testMinBackoff(log),
     });
   } catch (e) {
     await mock?.close();
@@ -169,10 +189,12 @@ class HitWriter {
 async function runMock(args: MockArgs): Promise<number> {
   const mock = await MockLiveStreamServer.start({
     port: args.port, rate: args.rate, maxConnections: args.maxConnections, ghostSeconds: args.ghostSeconds,
-    replayOnReconnect: args.replay, seed: args.seed, emptyRecordEvery: args.emptyEvery,
+    replayOnReconnect: args.replay, seed: args.seed, emptyRecordEvery: args.emptyEvery, control: args.control,
   });
   process.stdout.write(`${mock.streamUrl}\n`);
-  process.stderr.write(`mock Live Stream on ${mock.origin} (stream ${mock.streamUrl}, control POST ${mock.origin}/_mock/control); Ctrl-C to stop\n`);
+  process.stderr.write(`mock Live Stream on ${mock.origin} (stream ${mock.streamUrl}); Ctrl-C to stop\n`);
+  // The token goes to the person who asked for control (stderr), never to stdout or a file.
+  if (args.control) process.stderr.write(`control: POST ${mock.controlUrl} with Content-Type: application/json and ${CONTROL_TOKEN_HEADER}: ${mock.controlToken}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

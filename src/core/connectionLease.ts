@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from './clock';
+import type { Logger } from './logger';
 
 /**
  * At most `maxConnections` holders (VS Code windows) per stream, coordinated
@@ -13,12 +15,20 @@ import type { Clock, TimerHandle } from './clock';
  * Each holder keeps a heartbeat file; a crashed holder's file expires after
  * `ttlMs`. A window can ask a holder to hand over: it writes a takeover
  * request that the holder notices on its next heartbeat.
+ *
+ * The files are not trusted: a heartbeat further in the future than one TTL
+ * (which would never expire) or a timestamp that is not a finite number is
+ * damage, and the file is removed with a warning. A holder on this machine
+ * whose process no longer exists has crashed: its lease is released at once
+ * instead of after the TTL.
  */
 export interface HolderInfo {
   holderId: string;
   /** Human-readable name of the window, e.g. the workspace name. */
   label: string;
   pid: number;
+  /** The machine the holder runs on: its pid means something only there (absent in files of older versions). */
+  hostname?: string;
   /** When this holder acquired the lease (ms). */
   since: number;
   heartbeatAt: number;
@@ -37,6 +47,20 @@ export interface LeaseOptions {
   ttlMs?: number;
   /** Called when another window asks this holder to hand over the connection. */
   onTakeoverRequested?: (by: string) => void;
+  /** Where corrupt lease files and crashed holders are reported. */
+  log?: Logger;
+  /** Whether a process of this machine exists (default: `process.kill(pid, 0)` does not fail with ESRCH). */
+  isAlive?: (pid: number) => boolean;
+}
+
+/** True unless the OS says there is no such process (EPERM means it exists but is not ours). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 export class ConnectionLease {
@@ -113,7 +137,7 @@ export class ConnectionLease {
 
   private write(): void {
     mkdirSync(this.folder, { recursive: true });
-    const info: HolderInfo = { holderId: this.o.holderId, label: this.o.label, pid: process.pid, since: this.since, heartbeatAt: this.o.clock.now() };
+    const info: HolderInfo = { holderId: this.o.holderId, label: this.o.label, pid: process.pid, hostname: hostname(), since: this.since, heartbeatAt: this.o.clock.now() };
     const file = join(this.folder, `${this.o.holderId}.json`);
     const tmp = `${file}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(tmp, JSON.stringify(info));
@@ -132,15 +156,34 @@ export class ConnectionLease {
     for (const n of names) {
       if (!n.endsWith('.json')) continue;
       const file = join(this.folder, n);
+      let h: HolderInfo;
       try {
-        const h = JSON.parse(readFileSync(file, 'utf8')) as HolderInfo;
-        if (typeof h.heartbeatAt !== 'number' || now - h.heartbeatAt > this.ttl) {
-          rmSync(file, { force: true }); // a crashed window's lease
-          continue;
-        }
-        out.push(h);
-      } catch { /* a file being replaced right now: skip it this time */ }
+        h = JSON.parse(readFileSync(file, 'utf8')) as HolderInfo;
+      } catch { continue; /* a file being replaced right now: skip it this time */ }
+      const verdict = this.judge(h, now);
+      if (verdict === 'live') { out.push(h); continue; }
+      rmSync(file, { force: true });
+      if (verdict !== 'expired') {
+        const who = typeof h?.label === 'string' ? h.label : n;
+        if (verdict === 'dead') this.o.log?.info(`Lease: ${who} (pid ${h.pid}) is no longer running; its connection slot is free.`);
+        else this.o.log?.warn(`Lease file of ${who} is corrupt (${verdict}): removed.`);
+      }
     }
     return out;
+  }
+
+  /** 'live', 'expired' (no heartbeat within the TTL), 'dead' (its process is gone) or what is corrupt about it. */
+  private judge(h: HolderInfo, now: number): string {
+    if (typeof h !== 'object' || h === null) return 'not an object';
+    const { heartbeatAt, since, pid } = h;
+    if (typeof heartbeatAt !== 'number' || !Number.isFinite(heartbeatAt)) return `heartbeat ${JSON.stringify(heartbeatAt)}`;
+    // A heartbeat is the writer's "now": one further ahead than a TTL would never expire.
+    if (heartbeatAt > now + this.ttl) return `heartbeat ${Math.round((heartbeatAt - now) / 1000)} s in the future`;
+    if (now - heartbeatAt > this.ttl) return 'expired'; // a crashed window's lease
+    if (typeof since !== 'number' || !Number.isFinite(since) || since > now + this.ttl) return `start time ${JSON.stringify(since)}`;
+    if (h.hostname !== undefined && h.hostname === hostname() && Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid) {
+      if (!(this.o.isAlive ?? processExists)(pid)) return 'dead';
+    }
+    return 'live';
   }
 }

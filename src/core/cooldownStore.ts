@@ -23,6 +23,69 @@ export interface CooldownStore {
   update(stream: string, patch: Partial<Omit<CooldownRecord, 'stream'>>): void;
 }
 
+/**
+ * How far in the future a shared timestamp may be and still be taken as written
+ * by a sane clock: writers on one machine share its clock, so anything beyond a
+ * small step (an NTP correction) is damage, not information.
+ */
+export const MAX_CLOCK_STEP_MS = 60_000;
+
+/** What checkCooldownRecord found: the record to use, what to write back, and why. */
+export interface CooldownCheck {
+  record: CooldownRecord;
+  /** Fields to write back to repair the shared file; undefined when nothing is wrong. */
+  repair?: Partial<Omit<CooldownRecord, 'stream'>>;
+  problems: string[];
+}
+
+/**
+ * Checks a shared cooldown record against `now`. The file is written by other
+ * processes and may be damaged or hand-edited, and a wrong timestamp there is
+ * not harmless: a `lastLossAt` 2 h ahead waits 2 h, one beyond the Date range
+ * throws `Invalid time value`.
+ * - `lastLossAt` is a past event: a value further ahead than MAX_CLOCK_STEP_MS,
+ *   or not a finite non-negative number, is corrupt and becomes `now`, so the
+ *   wait is exactly one cooldown (the safe assumption: a connection may have just
+ *   been lost). A value only slightly ahead counts as now.
+ * - `notBefore` may be ahead by at most `maxWaitMs` (the longest wait the
+ *   reader's policy sets) plus MAX_CLOCK_STEP_MS; beyond that, or not finite,
+ *   it is corrupt and dropped.
+ */
+export function checkCooldownRecord(rec: CooldownRecord, now: number, maxWaitMs: number): CooldownCheck {
+  const record: CooldownRecord = { ...rec };
+  const repair: Partial<Omit<CooldownRecord, 'stream'>> = {};
+  const problems: string[] = [];
+  const { lastLossAt, notBefore } = rec;
+  if (lastLossAt !== undefined) {
+    if (!(typeof lastLossAt === 'number' && Number.isFinite(lastLossAt) && lastLossAt >= 0) || lastLossAt > now + MAX_CLOCK_STEP_MS) {
+      problems.push(`its last-loss time (${describeTime(lastLossAt, now)}) is impossible, so the file is corrupt: assuming a loss just now and waiting one cooldown`);
+      record.lastLossAt = now;
+      repair.lastLossAt = now;
+    } else if (lastLossAt > now) {
+      record.lastLossAt = now;
+    }
+  }
+  if (notBefore !== undefined) {
+    if (!(typeof notBefore === 'number' && Number.isFinite(notBefore)) || notBefore > now + maxWaitMs + MAX_CLOCK_STEP_MS) {
+      problems.push(`its back-off end (${describeTime(notBefore, now)}) is further ahead than any back-off (${Math.round(maxWaitMs / 1000)} s), so the file is corrupt: ignoring it`);
+      record.notBefore = undefined;
+      repair.notBefore = undefined;
+    }
+  }
+  return problems.length ? { record, repair, problems } : { record, problems };
+}
+
+/** A timestamp for a warning: never throws (1e16 is beyond the Date range). */
+function describeTime(t: unknown, now: number): string {
+  if (typeof t !== 'number' || !Number.isFinite(t)) return JSON.stringify(t) ?? String(t);
+  const ahead = t - now;
+  const d = new Date(t);
+  const when = Number.isNaN(d.getTime()) ? String(t) : d.toISOString();
+  if (ahead <= 0) return when;
+  const h = ahead / 3_600_000;
+  return `${when}, ${h >= 48 ? `${Math.round(h / 24)} days` : h >= 1 ? `${Math.round(h * 10) / 10} h` : `${Math.round(ahead / 1000)} s`} ahead`;
+}
+
 /** Keeps records in memory only (tests, or when no state directory is writable). */
 export class MemoryCooldownStore implements CooldownStore {
   private readonly map = new Map<string, CooldownRecord>();
@@ -44,11 +107,10 @@ export class FileCooldownStore implements CooldownStore {
     try {
       const j = JSON.parse(readFileSync(this.fileFor(stream), 'utf8')) as Partial<CooldownRecord>;
       if (j.stream !== stream) return { stream };
-      return {
-        stream,
-        lastLossAt: typeof j.lastLossAt === 'number' && Number.isFinite(j.lastLossAt) ? j.lastLossAt : undefined,
-        notBefore: typeof j.notBefore === 'number' && Number.isFinite(j.notBefore) ? j.notBefore : undefined,
-      };
+      // Numbers are passed on as they are (checkCooldownRecord judges them against now);
+      // any other value where a time belongs is damage, passed on as NaN to be judged too.
+      const time = (v: unknown): number | undefined => v === undefined || v === null ? undefined : typeof v === 'number' ? v : NaN;
+      return { stream, lastLossAt: time(j.lastLossAt), notBefore: time(j.notBefore) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(`Could not read the cooldown state (${(e as Error).message}); assuming none.`);
       return { stream };

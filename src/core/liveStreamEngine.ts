@@ -1,7 +1,7 @@
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
-import { systemClock, type Clock, type TimerHandle } from './clock';
-import { MemoryCooldownStore, type CooldownStore } from './cooldownStore';
+import { systemClock, withLongTimers, type Clock, type TimerHandle } from './clock';
+import { checkCooldownRecord, MemoryCooldownStore, type CooldownRecord, type CooldownStore } from './cooldownStore';
 import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_CHARS } from './dedupe';
 import { LiveStreamError } from './errors';
 import { hitKey, parseRecord } from './losslessJson';
@@ -25,6 +25,13 @@ export interface EngineOptions {
   /** Wait after a lost connection (default 60 s). */
   cooldownMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Test-only: the floor of the back-off after a failed attempt (default
+   * MIN_FAILURE_BACKOFF_MS, 5 s). No setting or CLI flag maps to it; tests that
+   * need sub-second retries set it (the CLI reads it only from
+   * LIVESTREAM_TEST_MIN_BACKOFF_MS).
+   */
+  minFailureBackoffMs?: number;
   /** Treat this long without a byte as a loss; 0 = off (an idle report suite is silent and healthy). */
   idleTimeoutMs?: number;
   /** Reconnect by itself after a loss or a retryable failure (default true). */
@@ -53,6 +60,12 @@ export interface StartOptions {
 }
 
 type Listener<T> = (v: T) => void;
+
+/** A time for the log; never throws (a Date beyond ±8.64e15 ms has no ISO form). */
+function iso(t: number): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString();
+}
 
 /** Why a connected stream ended. */
 class StreamLoss extends Error {
@@ -100,11 +113,13 @@ export class LiveStreamEngine {
     this.tokens = opts.tokens;
     this.trustedHosts = opts.trustedHosts ?? [];
     this.key = streamKey(this.url);
-    this.clock = opts.clock ?? systemClock;
+    // Any wait may be longer than one Node timer holds (24.8 days): chain them.
+    this.clock = withLongTimers(opts.clock ?? systemClock);
     this.log = opts.log ?? nullLogger;
     this.policy = new ReconnectPolicy({
       cooldownMs: opts.cooldownMs ?? DEFAULT_COOLDOWN_MS,
       maxBackoffMs: opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+      minFailureBackoffMs: opts.minFailureBackoffMs,
       random: opts.random,
     });
     if (opts.idleTimeoutMs !== undefined && !(opts.idleTimeoutMs >= 0)) throw new ConfigError('idleTimeout', 'idle timeout must be ≥ 0 seconds');
@@ -136,7 +151,17 @@ export class LiveStreamEngine {
 
   /** When the next attempt may be made according to the shared clock (0 = now). */
   earliestAttempt(): number {
-    return this.policy.earliestAttempt(this.store.read(this.key));
+    return this.policy.earliestAttempt(this.readCooldown());
+  }
+
+  /** The shared record, checked against now: a corrupt one is repaired (with a warning) before it is trusted. */
+  private readCooldown(): CooldownRecord {
+    const check = checkCooldownRecord(this.store.read(this.key), this.clock.now(), this.policy.maxWaitMs());
+    if (check.repair) {
+      this.log.warn(`The shared cooldown state of ${this.key} is corrupt: ${check.problems.join('; ')}. Repaired.`);
+      this.store.update(this.key, check.repair);
+    }
+    return check.record;
   }
 
   /** Uses these credentials from the next attempt on (e.g. after the user set new ones). */
@@ -200,7 +225,7 @@ export class LiveStreamEngine {
       if (!forceNext && until > this.clock.now()) {
         const code = this.cause;
         this.setState({ kind: 'cooldown', since: this.clock.now(), until, code, auto: true });
-        this.log.info(`Cooldown: next attempt at ${new Date(until).toISOString()} (${Math.ceil((until - this.clock.now()) / 1000)} s)`);
+        this.log.info(`Cooldown: next attempt at ${iso(until)} (${Math.ceil((until - this.clock.now()) / 1000)} s)`);
         const skipped = await this.waitUntil(until);
         if (this.stopRequested) return;
         if (skipped) this.log.info('Cooldown skipped: connect now.');
@@ -211,16 +236,20 @@ export class LiveStreamEngine {
       const ac = new AbortController();
       this.abort = ac;
       let established = false;
+      let connectedAt = 0;
       try {
         const res = await this.open(ac.signal);
         established = true;
-        this.consecutiveFailures = 0;
+        connectedAt = this.clock.now();
+        // consecutiveFailures is reset only once the connection has proved itself (see the loss below).
         authRetried = false;
         this.setState({ kind: 'connected', since: this.clock.now() });
         this.log.info(`Connected to ${this.key}`);
         await this.consume(res, ac);
       } catch (e) {
         const err = e as Error;
+        const quickLoss = established && this.policy.isQuickLoss(this.clock.now() - connectedAt);
+        if (established && !quickLoss) this.consecutiveFailures = 0;
         if (this.stopRequested) {
           if (established) { this.cause = 'user'; this.recordLoss(); }
           return;
@@ -230,7 +259,10 @@ export class LiveStreamEngine {
           const code = err instanceof StreamLoss ? err.code : 'network';
           this.setError(LiveStreamError.symbolic(code, err.message));
           this.cause = code;
-          this.recordLoss();
+          // One that died young counts as a failed attempt, so even a cooldown of 0
+          // cannot turn a server that accepts and drops every connection into a tight loop.
+          if (quickLoss) this.consecutiveFailures++;
+          this.recordLoss(quickLoss ? this.policy.delayAfterLoss(this.consecutiveFailures) : undefined);
           this.log.warn(`Connection lost (${code}): ${this.redact(err.message)}`);
         } else {
           const lse = this.toLiveStreamError(err);
@@ -275,10 +307,14 @@ export class LiveStreamEngine {
     });
   }
 
-  private recordLoss(): void {
+  /** Records a loss in the shared clock; `waitMs` (a quick loss's back-off) is honoured when longer than the cooldown. */
+  private recordLoss(waitMs?: number): void {
     const now = this.clock.now();
-    this.store.update(this.key, { lastLossAt: now });
-    this.log.info(`Recorded connection loss at ${new Date(now).toISOString()}: no reconnect before ${new Date(now + this.policy.opts.cooldownMs).toISOString()}`);
+    const cooldown = this.policy.opts.cooldownMs;
+    const longer = waitMs !== undefined && waitMs > cooldown;
+    this.store.update(this.key, longer ? { lastLossAt: now, notBefore: now + waitMs } : { lastLossAt: now });
+    const why = longer ? ` (the connection lasted under ${Math.round(this.policy.opts.minFailureBackoffMs / 1000)} s: back-off ${Math.round(waitMs / 1000)} s)` : '';
+    this.log.info(`Recorded connection loss at ${iso(now)}: no reconnect before ${iso(now + (longer ? waitMs : cooldown))}${why}`);
   }
 
   /** Makes the request, following redirects by hand; returns a 200 response. */

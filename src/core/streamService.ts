@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { systemClock, type Clock, type TimerHandle } from './clock';
+import { systemClock, withLongTimers, type Clock, type TimerHandle } from './clock';
 import { ConnectionLease, type HolderInfo } from './connectionLease';
 import { FileCooldownStore } from './cooldownStore';
 import { HitStore, MAX_STORED_RECORD_BYTES, type HitStoreOptions } from './hitStore';
@@ -82,7 +82,8 @@ export class StreamService {
   private byteCapLogs = 0;
 
   constructor(private readonly deps: ServiceDeps) {
-    this.clock = deps.clock ?? systemClock;
+    // The after-stop countdown may be as long as any cooldown: timers beyond 24.8 days are chained.
+    this.clock = withLongTimers(deps.clock ?? systemClock);
     this.store = new HitStore(deps.settings().settings.maxHits, deps.storeLimits);
   }
 
@@ -251,6 +252,7 @@ export class StreamService {
       label: this.deps.windowLabel,
       clock: this.clock,
       ttlMs: this.deps.leaseTtlMs,
+      log: this.deps.log,
       onTakeoverRequested: (by) => {
         this.deps.log.info(`${by} asked to take over the connection: disconnecting.`);
         this.deps.notify?.(`Live Stream: ${by} took over the connection to this stream.`);

@@ -9,10 +9,11 @@ import { clickWebview, clickWorkbench, pressWorkbench, queryWorkbench, typeWorkb
 
 const EXT_ID = 'livestream-tools.livestream-inspector';
 
-function post(url: string, body: unknown): Promise<number> {
+/** A control request to the demo server; `headers` carry its secret token (`controlHeaders`), which only this process can read. */
+function post(url: string, body: unknown, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(data)) } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
     req.on('error', reject);
     req.end(data);
   });
@@ -135,7 +136,8 @@ describe('Live Stream extension', function () {
   it('a forced 409 from the mock shows 409 and its description, then backs off', async () => {
     const demo = a.service.demoServer;
     assert.ok(demo, 'demo server running');
-    assert.equal(await post(demo.controlUrl, { enqueue: [{ status: 409 }] }), 200);
+    assert.equal(await post(demo.controlUrl, { enqueue: [{ status: 409 }] }, {}), 401, 'control without the token is refused');
+    assert.equal(await post(demo.controlUrl, { enqueue: [{ status: 409 }] }, demo.controlHeaders), 200);
     await vscode.commands.executeCommand('liveStream.connectNow');
     await waitFor(() => a.service.snapshot().lastError?.code === '409', { message: 'a 409', timeoutMs: 20_000 });
     const s = a.service.snapshot();

@@ -1,6 +1,13 @@
 import type { Clock, TimerHandle } from '../../src/core/clock';
 
-/** A manual clock: time only moves when a test calls advance(). */
+/** Node's own limit (2^31-1 ms), written out: the fake imitates Node, not our clock module. */
+const NODE_MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * A manual clock: time only moves when a test calls advance(). Like Node's own
+ * timers, a delay above 2^31-1 ms (about 24.8 days) or NaN fires after
+ * 1 ms, so a test catches code that schedules a long wait without chaining it.
+ */
 export class FakeClock implements Clock {
   private t: number;
   private seq = 0;
@@ -12,7 +19,8 @@ export class FakeClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.seq;
-    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    const delay = Number.isNaN(ms) || ms > NODE_MAX_TIMER_DELAY_MS ? 1 : Math.max(0, ms);
+    this.timers.set(id, { at: this.t + delay, fn });
     return { __timer: true, id } as unknown as TimerHandle;
   }
 

@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MockLiveStreamServer } from '../../src/core/mock/mockServer';
-import { until } from '../support/engineHelpers';
+import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../../src/core/mock/mockServer';
+import { FileCooldownStore } from '../../src/core/cooldownStore';
+import { streamKey } from '../../src/core/streamConfig';
+import { ScriptedServer, status, until } from '../support/engineHelpers';
 
 const root = join(__dirname, '../..');
 const cli = join(root, 'dist/cli.js');
@@ -26,6 +28,12 @@ function run(args: string[], env: Record<string, string> = {}): Run {
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, stdout: () => out, stderr: () => err, lines: () => out.split('\n').filter(Boolean), exit };
 }
+
+/**
+ * Test-only override of the 5 s floor of the failure back-off (the CLI reads it only from
+ * this variable): the reconnect drills below run in milliseconds.
+ */
+const FAST_BACKOFF = { LIVESTREAM_TEST_MIN_BACKOFF_MS: '100' };
 
 function hitIds(lines: string[]): string[] {
   return lines.map((l) => {
@@ -78,7 +86,7 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
 
   it('mid-stream socket reset: no partial hit printed, replayed hits not printed twice', async () => {
     mock = await MockLiveStreamServer.start({ rate: 100, replayOnReconnect: 10 });
-    const r = tail(['--url', mock.streamUrl, '--cooldown', '0.3']);
+    const r = tail(['--url', mock.streamUrl, '--cooldown', '0.3'], FAST_BACKOFF);
     for (let i = 0; i < 3; i++) {
       const before = r.lines().length;
       await until(() => r.lines().length >= before + 10, 10_000, 'hits before reset');
@@ -96,7 +104,7 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
 
   it('ghost connections: with cooldown ≥ ghost time, never a self-inflicted 409', async () => {
     mock = await MockLiveStreamServer.start({ rate: 50, ghostSeconds: 0.5, maxConnections: 1 });
-    const r = tail(['--url', mock.streamUrl, '--max-connections', '1', '--cooldown', '0.7']);
+    const r = tail(['--url', mock.streamUrl, '--max-connections', '1', '--cooldown', '0.7'], FAST_BACKOFF);
     for (let i = 0; i < 3; i++) {
       await until(() => mock!.activeConnections === 1, 10_000, 'connected');
       await mock.dropAll('reset');
@@ -110,7 +118,7 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
 
   it('…and the same drill with a 0.1 s cooldown does hit the ghost (the test can fail)', async () => {
     mock = await MockLiveStreamServer.start({ rate: 50, ghostSeconds: 0.5, maxConnections: 1 });
-    const r = tail(['--url', mock.streamUrl, '--max-connections', '1', '--cooldown', '0.1']);
+    const r = tail(['--url', mock.streamUrl, '--max-connections', '1', '--cooldown', '0.1'], FAST_BACKOFF);
     await until(() => mock!.activeConnections === 1, 10_000, 'connected');
     await mock.dropAll('reset');
     await until(() => mock!.requests.some((q) => q.status === 409), 10_000, 'a 409');
@@ -121,7 +129,8 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
   it('backs off after repeated 409/503: gaps double from the cooldown', async () => {
     mock = await MockLiveStreamServer.start({ rate: 10 });
     mock.enqueue({ status: 409 }, { status: 503 }, { status: 409 });
-    const r = tail(['--url', mock.streamUrl, '--cooldown', '0.25']);
+    // The cooldown (250 ms) is above the test floor (100 ms): the back-off doubles from the cooldown.
+    const r = tail(['--url', mock.streamUrl, '--cooldown', '0.25'], FAST_BACKOFF);
     await until(() => mock!.requests.length >= 4, 15_000, 'four attempts');
     r.child.kill('SIGINT');
     assert.equal(await r.exit, 0);
@@ -133,9 +142,41 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
     assert.match(r.stderr(), /503/);
   });
 
+  it('--cooldown 0 against a server that always answers 503: at most 2 requests in 3 s (failed attempts wait ≥ 5 s)', async () => {
+    const always503 = await ScriptedServer.start();
+    always503.otherwise(status(503, '{"error":"service_unavailable","error_description":"Service unavailable"}'));
+    try {
+      const r = tail(['--url', always503.url, '--cooldown', '0']);
+      await new Promise((res) => setTimeout(res, 3000));
+      const sent = always503.requests.length;
+      r.child.kill('SIGINT');
+      assert.equal(await r.exit, 0);
+      assert.ok(sent >= 1 && sent <= 2, `${sent} requests in 3 s`);
+      assert.match(r.stderr(), /503/);
+      assert.match(r.stderr(), /next attempt in [56] s/, 'the 5 s floor, plus up to 10 % jitter');
+    } finally { await always503.close(); }
+  });
+
+  it('a cooldown file with 1e16 as the last loss: no crash, a warning, repaired, one cooldown, then hits', async () => {
+    mock = await MockLiveStreamServer.start({ rate: 20 });
+    const key = streamKey(mock.streamUrl);
+    const file = new FileCooldownStore(stateDir).fileFor(key);
+    writeFileSync(file, JSON.stringify({ stream: key, lastLossAt: 1e16 }));
+    const t0 = Date.now();
+    const r = tail(['--url', mock.streamUrl, '--cooldown', '1']);
+    await until(() => r.lines().length > 0, 10_000, 'hits after one cooldown');
+    assert.ok(Date.now() - t0 >= 900, 'the cooldown was waited out');
+    r.child.kill('SIGINT');
+    assert.equal(await r.exit, 0, r.stderr());
+    assert.match(r.stderr(), /warning: The shared cooldown state of .* is corrupt/);
+    assert.doesNotMatch(r.stderr(), /Invalid time value/);
+    const repaired = JSON.parse(readFileSync(file, 'utf8')) as { lastLossAt: number };
+    assert.ok(Math.abs(repaired.lastLossAt - Date.now()) < 10_000, 'repaired (then the SIGINT recorded its own loss)');
+  });
+
   it('idle timeout: silence is a loss, reconnect after the cooldown', async () => {
     mock = await MockLiveStreamServer.start({ rate: 20 });
-    const r = tail(['--url', mock.streamUrl, '--idle-timeout', '0.5', '--cooldown', '0.2']);
+    const r = tail(['--url', mock.streamUrl, '--idle-timeout', '0.5', '--cooldown', '0.2'], FAST_BACKOFF);
     await until(() => r.lines().length > 0, 10_000, 'hits');
     mock.pause();
     await until(() => mock!.requests.length >= 2, 10_000, 'reconnect after idle');
@@ -226,6 +267,10 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
     runs.push(m);
     await until(() => /http:\/\/127\.0\.0\.1:\d+\/api\/1\/stream\/demo\n/.test(m.stdout()), 10_000, 'mock URL');
     const url = m.stdout().trim();
+    // Without --control there is no control endpoint at all, and no token is printed.
+    assert.ok(!m.stderr().includes(CONTROL_TOKEN_HEADER), m.stderr());
+    const off = await fetch(`${new URL(url).origin}/_mock/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"setRate":1}' });
+    assert.equal(off.status, 404);
     const r = tail(['--url', url]);
     await until(() => r.lines().length >= 5, 10_000, 'hits from the mock subcommand');
     r.child.kill('SIGINT');
@@ -233,5 +278,24 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
     m.child.kill('SIGINT');
     assert.equal(await m.exit, 0);
     hitIds(r.lines());
+  });
+
+  it('mock --control: the control token goes to stderr only, and control requests need it', async () => {
+    const m = run(['mock', '--port', '0', '--rate', '5', '--control']);
+    runs.push(m);
+    await until(() => new RegExp(`${CONTROL_TOKEN_HEADER}: \\S+`).test(m.stderr()), 10_000, 'the control line');
+    const url = m.stdout().trim();
+    const token = new RegExp(`${CONTROL_TOKEN_HEADER}: (\\S+)`).exec(m.stderr())![1]!;
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(!m.stdout().includes(token), 'stdout carries only the stream URL');
+    const control = `${new URL(url).origin}/_mock/control`;
+    const post = (headers: Record<string, string>) => fetch(control, { method: 'POST', headers, body: '{"setRate":42}' });
+    assert.equal((await post({ 'content-type': 'application/json' })).status, 401);
+    assert.equal((await post({ 'content-type': 'text/plain', [CONTROL_TOKEN_HEADER]: token })).status, 415);
+    const ok = await post({ 'content-type': 'application/json', [CONTROL_TOKEN_HEADER]: token });
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json() as { rate: number }).rate, 42);
+    m.child.kill('SIGINT');
+    assert.equal(await m.exit, 0);
   });
 });

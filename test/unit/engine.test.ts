@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip, constants } from 'node:zlib';
@@ -134,6 +134,59 @@ describe('LiveStreamEngine', function () {
     assert.equal(e.snapshot().lastError?.description, 'Maximum connections reached (1)');
   });
 
+  it('cooldown 0 against a server that always answers 503: failed attempts still wait 5, 10, 20 … 600 s', async () => {
+    server.otherwise(status(503, '{"error":"service_unavailable"}'));
+    const e = make({ cooldownMs: 0 });
+    void e.start();
+    const gaps: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const s = await waitForState(e, 'cooldown');
+      if (s.state.kind !== 'cooldown') throw new Error('unreachable');
+      gaps.push(s.state.until - clock.now());
+      assert.equal(server.requests.length, i + 1);
+      await clock.advance(gaps[i] - 1);
+      assert.equal(server.requests.length, i + 1, 'nothing before the back-off is over');
+      await clock.advance(1);
+      await until(() => server.requests.length === i + 2 && e.snapshot().state.kind === 'cooldown');
+    }
+    assert.deepEqual(gaps, [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 600_000, 600_000]);
+  });
+
+  it('cooldown 0 and a server that accepts and drops every connection: a connection lost young backs off like a failed attempt', async () => {
+    let n = 0;
+    const drop = (_req: unknown, res: ServerResponse) => { const w = streamTo(res); w.write(`${ID(++n)}\n`); w.end(); };
+    server.otherwise(drop);
+    const e = make({ cooldownMs: 0 });
+    void e.start();
+    const gaps: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = await waitForState(e, 'cooldown');
+      if (s.state.kind !== 'cooldown') throw new Error('unreachable');
+      assert.equal(s.lastError?.code, 'stream-ended');
+      gaps.push(s.state.until - clock.now());
+      await clock.advance(gaps[i] - 1);
+      assert.equal(server.requests.length, i + 1);
+      await clock.advance(1);
+      await until(() => server.requests.length === i + 2);
+    }
+    assert.deepEqual(gaps, [5_000, 10_000, 20_000, 40_000]);
+    // A connection that proved itself (up longer than the floor) is an ordinary loss: the
+    // configured cooldown (0) applies and the back-off starts over.
+    let live!: ServerResponse;
+    server.otherwise((_req, res) => { live = res; streamTo(res); });
+    await waitForState(e, 'cooldown');
+    await clock.advance(80_000);
+    await waitForState(e, 'connected');
+    await clock.advance(6_000);
+    server.otherwise(drop);
+    const before = server.requests.length;
+    live.destroy();
+    await until(() => server.requests.length === before + 1, 5000, 'an immediate reconnect');
+    const s = await waitForState(e, 'cooldown');
+    if (s.state.kind !== 'cooldown') throw new Error('unreachable');
+    assert.equal(s.state.until - clock.now(), 5_000, 'the back-off starts over');
+  });
+
   it('waits the cooldown after an established connection is lost, then resets the back-off', async () => {
     let live!: ServerResponse;
     server.next(status(503), (_req, res) => { live = res; const w = streamTo(res); w.write(`${ID(1)}\n`); });
@@ -220,6 +273,76 @@ describe('LiveStreamEngine', function () {
       await waitForState(b, 'connected');
       assert.equal(server.requests.length, 2);
     } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+
+  describe('a shared cooldown file is checked against now', () => {
+    let dir: string;
+    const STREAM_KEY = () => server.url.replace(/\?.*$/, '');
+    beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'lsi-corrupt-')); });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const capture = () => {
+      const warnings: string[] = [];
+      return { warnings, log: { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} } };
+    };
+    const writeRecord = (store: FileCooldownStore, rec: Record<string, unknown>) => writeFileSync(store.fileFor(STREAM_KEY()), JSON.stringify({ stream: STREAM_KEY(), ...rec }));
+
+    it('a last loss 2 h in the future is corrupt: repaired with a warning, and the wait is one cooldown, not 2 h', async () => {
+      server.otherwise((_req, res) => { streamTo(res); });
+      const store = new FileCooldownStore(dir);
+      writeRecord(store, { lastLossAt: clock.now() + 2 * 3_600_000 });
+      const { warnings, log } = capture();
+      const e = make({ store, cooldownMs: 60_000, log });
+      void e.start();
+      const s = await waitForState(e, 'cooldown');
+      if (s.state.kind !== 'cooldown') throw new Error('unreachable');
+      assert.equal(s.state.until - clock.now(), 60_000);
+      assert.ok(warnings.some((w) => /corrupt/.test(w) && /2 h ahead/.test(w)), warnings.join('\n'));
+      assert.equal(JSON.parse(readFileSync(store.fileFor(STREAM_KEY()), 'utf8')).lastLossAt, clock.now(), 'the file is repaired');
+      await clock.advance(60_000);
+      await waitForState(e, 'connected');
+      assert.equal(warnings.length, 1, 'one warning, not one per read');
+    });
+
+    it('1e16 (beyond the Date range) and an absurd back-off end: no crash, repaired, one cooldown', async () => {
+      server.otherwise((_req, res) => { streamTo(res); });
+      const store = new FileCooldownStore(dir);
+      writeRecord(store, { lastLossAt: 1e16, notBefore: 1e16 });
+      const { warnings, log } = capture();
+      const e = make({ store, cooldownMs: 60_000, log });
+      const run = e.start();
+      const s = await waitForState(e, 'cooldown');
+      if (s.state.kind !== 'cooldown') throw new Error('unreachable');
+      assert.equal(s.state.until - clock.now(), 60_000);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0], /last-loss time .* is impossible.*back-off end .* further ahead/);
+      const repaired = JSON.parse(readFileSync(store.fileFor(STREAM_KEY()), 'utf8'));
+      assert.deepEqual(repaired, { stream: STREAM_KEY(), lastLossAt: clock.now() });
+      await clock.advance(60_000);
+      await waitForState(e, 'connected');
+      await e.stop();
+      await run; // resolved, not rejected
+    });
+
+    it('a wait longer than one Node timer (30 days) lasts 30 days: timers are chained, not clamped to 1 ms', async () => {
+      server.otherwise((_req, res) => { streamTo(res); });
+      const month = 30 * 24 * 3_600_000;
+      const store = new MemoryCooldownStore();
+      store.update(STREAM_KEY(), { lastLossAt: clock.now() });
+      const e = make({ store, cooldownMs: month });
+      void e.start();
+      const s = await waitForState(e, 'cooldown');
+      if (s.state.kind !== 'cooldown') throw new Error('unreachable');
+      assert.equal(s.state.until - clock.now(), month);
+      await clock.advance(1_000);
+      await new Promise((r) => setTimeout(r, 100)); // real time for a request, had one been started
+      assert.equal(e.snapshot().state.kind, 'cooldown', 'still waiting after 1 s (an unchained timer fires after 1 ms)');
+      assert.equal(server.requests.length, 0, 'not after 1 ms');
+      await clock.advance(month - 1_001);
+      assert.equal(e.snapshot().state.kind, 'cooldown', 'not a millisecond early');
+      await clock.advance(1);
+      await waitForState(e, 'connected');
+      assert.equal(server.requests.length, 1);
+    });
   });
 
   it('401 with a pasted token stops (nothing to refresh)', async () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { MockLiveStreamServer, type MockServerOptions } from '../../src/core/mock/mockServer';
+import { performance } from 'node:perf_hooks';
+import { CONTROL_TOKEN_HEADER, MAX_CONTROL_BODY_BYTES, MAX_RATE, MockLiveStreamServer, type MockServerOptions } from '../../src/core/mock/mockServer';
 
 // A deliberately plain client (Node http + zlib), independent of the engine under test elsewhere.
 
@@ -349,7 +350,7 @@ describe('MockLiveStreamServer', function () {
   describe('control over HTTP', () => {
     it('enqueue, pause, setRate, inject, dropAll via POST /_mock/control; status never echoes tokens', async () => {
       const s = await start({ rate: 0, accessToken: 'secret-token' });
-      const post = (body: unknown) => request(`${s.origin}/_mock/control`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const post = (body: unknown) => request(`${s.origin}/_mock/control`, { method: 'POST', body: JSON.stringify(body), headers: s.controlHeaders });
 
       assert.equal((await post({ enqueue: [{ status: 409 }] })).status, 200);
       const conflict = await request(s.streamUrl, { headers: { ...gz, authorization: 'Bearer secret-token' } });
@@ -380,10 +381,144 @@ describe('MockLiveStreamServer', function () {
       assert.equal(bad.status, 400);
       assert.equal(JSON.parse(bad.body).error, 'invalid_request');
       assert.equal((await post({ dropAll: 'sideways' })).status, 400);
-      assert.equal((await request(`${s.origin}/_mock/control`, { method: 'POST', body: 'not json' })).status, 400);
+      assert.equal((await request(`${s.origin}/_mock/control`, { method: 'POST', body: 'not json', headers: s.controlHeaders })).status, 400);
       assert.equal((await request(`${s.origin}/_mock/control`)).status, 405);
       // Control and status calls are not part of the request log that tests assert on.
       assert.ok(s.requests.every((x) => !x.path.startsWith('/_mock')));
+    });
+
+    it('a web page cannot drive it: control needs the secret token, a JSON content type and no Origin', async () => {
+      const s = await start({ rate: 5 });
+      assert.match(s.controlToken, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
+      const other = await MockLiveStreamServer.start({ rate: 0 });
+      const otherToken = other.controlToken;
+      await other.close();
+      assert.notEqual(otherToken, s.controlToken, 'a new secret for every server');
+      const body = JSON.stringify({ setRate: 77, enqueue: [{ status: 409 }] });
+      const post = (headers: Record<string, string>) => request(s.controlUrl, { method: 'POST', body, headers });
+      const json = 'application/json';
+      const cases: [string, Record<string, string>, number][] = [
+        // What a page can send without a preflight: a "simple" text/plain POST, with its Origin.
+        ['no-cors fetch from a page', { 'content-type': 'text/plain;charset=UTF-8', origin: 'https://evil.example' }, 403],
+        ['text/plain, no Origin, no token', { 'content-type': 'text/plain' }, 401],
+        ['JSON without a token', { 'content-type': json }, 401],
+        ['JSON with a wrong token', { 'content-type': json, [CONTROL_TOKEN_HEADER]: 'x'.repeat(43) }, 401],
+        ['JSON with a token of another length', { 'content-type': json, [CONTROL_TOKEN_HEADER]: s.controlToken.slice(1) }, 401],
+        ['the right token from a page (any Origin)', { 'content-type': json, [CONTROL_TOKEN_HEADER]: s.controlToken, origin: s.origin }, 403],
+        ['the right token as text/plain', { 'content-type': 'text/plain', [CONTROL_TOKEN_HEADER]: s.controlToken }, 415],
+        ['the right token, form-encoded', { 'content-type': 'application/x-www-form-urlencoded', [CONTROL_TOKEN_HEADER]: s.controlToken }, 415],
+      ];
+      for (const [what, headers, status] of cases) {
+        const r = await post(headers);
+        assert.equal(r.status, status, `${what}: ${r.body}`);
+        assert.ok(JSON.parse(r.body).error_description.length > 10, `a clear message for ${what}`);
+      }
+      assert.equal(s.rate, 5, 'nothing refused was applied');
+      assert.equal(s.status().queued, 0);
+      const ok = await post({ 'content-type': 'application/json; charset=utf-8', [CONTROL_TOKEN_HEADER]: s.controlToken });
+      assert.equal(ok.status, 200, ok.body);
+      assert.equal(s.rate, 77);
+      assert.equal(s.status().queued, 1);
+      assert.ok(!(await request(s.statusUrl)).body.includes(s.controlToken), 'the status never shows the token');
+    });
+
+    it('can be turned off (the CLI\'s tail --demo)', async () => {
+      const s = await start({ rate: 0, control: false });
+      const r = await request(s.controlUrl, { method: 'POST', body: '{"setRate":1}', headers: s.controlHeaders });
+      assert.equal(r.status, 404);
+      assert.equal(s.rate, 0);
+    });
+
+    it('rates and sizes are bounded: an out-of-range value is a 400 with a clear message, and nothing is applied', async () => {
+      const s = await start({ rate: 5 });
+      const post = (body: unknown) => request(s.controlUrl, { method: 'POST', body: JSON.stringify(body), headers: s.controlHeaders });
+      const bad: [unknown, RegExp][] = [
+        // Just above the bound first: on code without bounds this fails without a 1e12 rate hanging the process.
+        [{ setRate: MAX_RATE + 1 }, /rate must be a number from 0 to 100000 hits\/s, got 100001/],
+        [{ setRate: 1e12 }, /rate must be a number from 0 to 100000/],
+        [{ setRate: -1 }, /rate must be/],
+        [{ setRate: '50' }, /rate must be/],
+        [{ enqueue: Array.from({ length: 1001 }, () => ({ status: 503 })) }, /at most 1000 scripted responses/],
+        [{ enqueue: [{ status: 200, headers: { 'x-a': 'b\r\nSet-Cookie: x=1' } }] }, /invalid scripted header/],
+        [{ enqueue: [{ status: 302, location: 'https://a/\r\nx: y' }] }, /invalid scripted header "Location"/],
+        [{ enqueue: [{ status: 503, body: 'x'.repeat(64 * 1024 + 1) }] }, /at most 65536 bytes/],
+        [{ enqueue: [{ status: 503, headers: { 'x-n': 5 } }] }, /must be a string/],
+        [{ inject: Array.from({ length: 10_001 }, () => '{}') }, /at most 10000 records/],
+        [{ resume: 'yes' }, /resume must be true/],
+        [{ injectBytes: 'not base64!' }, /base64/],
+      ];
+      for (const [cmd, re] of bad) {
+        const r = await post(cmd);
+        assert.equal(r.status, 400, `${JSON.stringify(cmd).slice(0, 80)} → ${r.status}`);
+        assert.match(JSON.parse(r.body).error_description, re);
+      }
+      assert.equal(s.rate, 5);
+      assert.equal(s.status().queued, 0);
+      const big = await request(s.controlUrl, { method: 'POST', body: JSON.stringify({ inject: 'x'.repeat(MAX_CONTROL_BODY_BYTES) }), headers: s.controlHeaders });
+      assert.equal(big.status, 413);
+      assert.throws(() => s.setRate(1e12), /rate must be a number from 0 to 100000/);
+      await assert.rejects(MockLiveStreamServer.start({ rate: 1e12 }), /rate must be a number from 0 to 100000/);
+      // The largest allowed rate is accepted.
+      assert.equal((await post({ setRate: MAX_RATE })).status, 200);
+      assert.equal(s.rate, MAX_RATE);
+    });
+  });
+
+  describe('hit generation never blocks the event loop', () => {
+    /**
+     * Watches every turn of the event loop for `ms` (setImmediate ping-pong): the longest
+     * turn, and the most hits the server generated within one turn (its generator's count).
+     */
+    function watchLoop(s: MockLiveStreamServer, ms: number): Promise<{ longestMs: number; mostHits: number }> {
+      const generated = () => (s as unknown as { gen: { count: number } }).gen.count;
+      return new Promise((resolve) => {
+        let last = performance.now();
+        let lastCount = generated();
+        const end = last + ms;
+        let longestMs = 0;
+        let mostHits = 0;
+        const turn = (): void => {
+          const t = performance.now();
+          const c = generated();
+          longestMs = Math.max(longestMs, t - last);
+          mostHits = Math.max(mostHits, c - lastCount);
+          last = t;
+          lastCount = c;
+          if (t < end) setImmediate(turn); else resolve({ longestMs, mostHits });
+        };
+        setImmediate(turn);
+      });
+    }
+
+    it('at the maximum rate (100 000 hits/s), and after a stalled event loop, one turn of the loop generates a few hundred hits at most', async function () {
+      this.timeout(30_000);
+      const s = await start({ rate: 100_000, replayOnReconnect: 0, backlogMax: 0, flushEveryRecords: 50 });
+      // A client that reads and discards (no gunzip here: the server's cost is what is measured).
+      let received = 0;
+      const req = http.get(s.streamUrl, { headers: gz, agent: false }, (res) => res.on('data', (d: Buffer) => { received += d.length; }));
+      req.on('error', () => undefined);
+      try {
+        await waitUntil(() => received > 0, 'stream bytes');
+        const emitted0 = s.emittedCount;
+        const steady = await watchLoop(s, 1500);
+        const rate = ((s.emittedCount - emitted0) / 1.5) | 0;
+        // A stall of the whole process (a GC pause, a busy extension host): the generator must
+        // not catch up on it in one go (the old one generated up to a second's worth at once).
+        const t0 = performance.now();
+        while (performance.now() - t0 < 400) { /* stall */ }
+        const afterStall = await watchLoop(s, 1500);
+        console.log(`      per loop turn at most ${steady.mostHits} hits steady, ${afterStall.mostHits} after a 400 ms stall; longest turn ${steady.longestMs.toFixed(1)} / ${afterStall.longestMs.toFixed(1)} ms; ${rate} hits/s emitted`);
+        // One turn runs at most a tick's slice and one more slice (200 hits each, ~2 ms of work),
+        // so 400; the bound leaves room for a change of slice size. It does not depend on the
+        // machine's speed, unlike a time bound. The old generator: 65 000–100 000 in one turn.
+        assert.ok(steady.mostHits <= 1000, `steady: ${steady.mostHits} hits in one turn`);
+        assert.ok(afterStall.mostHits <= 1000, `after a stall: ${afterStall.mostHits} hits in one turn`);
+        // A generous time bound on top, for a loaded 2-core machine (GC pauses, other processes):
+        // the old generator blocked for 1–2.5 s per tick here.
+        assert.ok(Math.max(steady.longestMs, afterStall.longestMs) < 1000, `longest turn ${steady.longestMs.toFixed(1)} / ${afterStall.longestMs.toFixed(1)} ms`);
+        assert.ok(rate > 1_000, `still a firehose: ${rate} hits/s`);
+        assert.equal(MAX_RATE, 100_000, 'the rate measured here is the maximum');
+      } finally { req.destroy(); }
     });
   });
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { ReconnectPolicy } from '../../src/core/reconnectPolicy';
+import { MIN_FAILURE_BACKOFF_MS, ReconnectPolicy } from '../../src/core/reconnectPolicy';
 import { DedupeWindow } from '../../src/core/dedupe';
 import { nextRedirectUrl, RedirectRefused } from '../../src/core/redirectPolicy';
 import { classifyStatus, describeBody, LiveStreamError } from '../../src/core/errors';
@@ -19,7 +19,28 @@ describe('ReconnectPolicy', () => {
       const d = p.delayAfterFailure(n);
       assert.ok(d >= base && d <= base * 1.1, `${d} vs ${base}`);
       assert.ok(base >= cd, 'never less than the cooldown');
+      assert.ok(base >= MIN_FAILURE_BACKOFF_MS, 'never less than the floor');
     }));
+  });
+
+  it('failed attempts wait at least 5 s even with a cooldown of 0, doubling up to 10 minutes', () => {
+    const p = new ReconnectPolicy({ cooldownMs: 0, random: () => 0 });
+    assert.equal(MIN_FAILURE_BACKOFF_MS, 5_000);
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 40].map((n) => p.delayAfterFailure(n)),
+      [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 600_000, 600_000, 600_000]);
+    // A cooldown under the floor starts from the floor; one above it from itself.
+    assert.equal(new ReconnectPolicy({ cooldownMs: 2_000, random: () => 0 }).delayAfterFailure(2), 10_000);
+    assert.equal(new ReconnectPolicy({ cooldownMs: 8_000, random: () => 0 }).delayAfterFailure(2), 16_000);
+  });
+
+  it('after a loss: the cooldown, but a connection lost young (a failed attempt) waits at least the floor', () => {
+    const zero = new ReconnectPolicy({ cooldownMs: 0, random: () => 0 });
+    assert.equal(zero.delayAfterLoss(0), 0, 'a healthy connection lost: the configured cooldown, even 0');
+    assert.deepEqual([1, 2, 3, 8, 9].map((n) => zero.delayAfterLoss(n)), [5_000, 10_000, 20_000, 600_000, 600_000]);
+    assert.equal(zero.isQuickLoss(4_999), true);
+    assert.equal(zero.isQuickLoss(5_000), false);
+    const normal = new ReconnectPolicy({ cooldownMs: 60_000, random: () => 0 });
+    assert.deepEqual([0, 1, 2, 4, 5].map((n) => normal.delayAfterLoss(n)), [60_000, 60_000, 60_000, 60_000, 80_000]);
   });
 
   it('earliest attempt is the later of loss + cooldown and the back-off', () => {

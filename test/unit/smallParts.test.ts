@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { HitStore } from '../../src/core/hitStore';
 import { RateMeter } from '../../src/core/rateMeter';
 import { FileCooldownStore } from '../../src/core/cooldownStore';
+import { MAX_TIMER_DELAY_MS, withLongTimers } from '../../src/core/clock';
 import { redact } from '../../src/core/logger';
 import type { StoredHit } from '../../src/core/model';
 import { FakeClock } from '../support/fakeClock';
@@ -60,6 +61,37 @@ describe('FileCooldownStore', () => {
       assert.ok(errors.some((e) => /Could not save the cooldown state/.test(e)), errors.join('\n'));
       assert.doesNotMatch(readFileSync(s.fileFor('https://a/x'), 'utf8'), /token/);
     } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});
+
+describe('long timers (Node turns a delay above 2^31-1 ms into 1 ms)', () => {
+  it('withLongTimers chains: a 30-day timer fires at 30 days, a cleared one never, short ones pass through', async () => {
+    const fake = new FakeClock();
+    const month = 30 * 24 * 3_600_000;
+    const raw: number[] = [];
+    fake.setTimeout(() => raw.push(fake.now()), month);
+    await fake.advance(1);
+    assert.equal(raw.length, 1, 'the fake clock behaves like Node: an unchained 30-day timer fires after 1 ms');
+
+    const clock = withLongTimers(fake);
+    assert.equal(withLongTimers(clock), clock);
+    const start = fake.now();
+    const fired: number[] = [];
+    clock.setTimeout(() => fired.push(fake.now() - start), month);
+    const cancelled = clock.setTimeout(() => fired.push(-1), 2 * MAX_TIMER_DELAY_MS + 5);
+    await fake.advance(MAX_TIMER_DELAY_MS + 10); // the second timer is now on its second link
+    clock.clearTimeout(cancelled);
+    await fake.advance(month - MAX_TIMER_DELAY_MS - 11);
+    assert.equal(fired.length, 0, 'not a millisecond early');
+    await fake.advance(1);
+    assert.deepEqual(fired, [month]);
+    await fake.advance(3 * MAX_TIMER_DELAY_MS);
+    assert.deepEqual(fired, [month], 'the cleared chain never fired');
+    assert.equal(fake.pending, 0);
+    const short = clock.setTimeout(() => fired.push(0), 10);
+    fake.clearTimeout(short); // a short timer's handle is the base clock's own
+    await fake.advance(20);
+    assert.deepEqual(fired, [month]);
   });
 });
 

@@ -1,11 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockLiveStreamServer } from '../../src/core/mock/mockServer';
 import { parseSettings, type Settings } from '../../src/core/settings';
 import { StreamService, UserError, type Credentials } from '../../src/core/streamService';
 import { nullLogger } from '../../src/core/logger';
+import { FileCooldownStore } from '../../src/core/cooldownStore';
+import { streamKey } from '../../src/core/streamConfig';
 import { until } from '../support/engineHelpers';
 
 describe('StreamService (two windows over one global storage folder)', function () {
@@ -161,5 +163,29 @@ describe('StreamService (two windows over one global storage folder)', function 
     await s.connect();
     await until(() => s.snapshot().state.kind === 'connected', 5000, 'connected with the new token');
     assert.equal(mock.requests.at(-1)?.authorization, 'Bearer tok-service-1');
+  });
+
+  it('a shared cooldown file with an impossible time (1e16): repaired with a warning, one cooldown, then connected (the run does not reject)', async () => {
+    const key = streamKey(mock.streamUrl);
+    const file = new FileCooldownStore(join(dir, 'cooldown')).fileFor(key);
+    mkdirSync(join(dir, 'cooldown'), { recursive: true });
+    writeFileSync(file, JSON.stringify({ stream: key, lastLossAt: 1e16 }));
+    const warnings: string[] = [];
+    const s = new StreamService({
+      stateDir: dir, log: { ...nullLogger, warn: (m: string) => warnings.push(m) }, holderId: 'k', windowLabel: 'k',
+      settings: () => { const r = parseSettings(() => undefined); return { settings: { ...r.settings, streamUrl: mock.streamUrl, reconnectCooldownSeconds: 0.5 }, problems: [] }; },
+      credentials: async () => ({ kind: 'accessToken', token: 'tok-service-1' }),
+    });
+    services.push(s);
+    const t0 = Date.now();
+    await s.connect();
+    const st = s.snapshot().state;
+    assert.equal(st.kind, 'cooldown');
+    if (st.kind === 'cooldown') assert.ok(st.until - Date.now() <= 500, `waits one cooldown, not until ${st.until}`);
+    await until(() => s.snapshot().state.kind === 'connected', 5000, 'connected after one cooldown');
+    assert.ok(Date.now() - t0 >= 450, 'the cooldown was waited out');
+    assert.ok(warnings.some((w) => /corrupt/.test(w)), warnings.join('\n'));
+    const lastLossAt = JSON.parse(readFileSync(file, 'utf8')).lastLossAt as number;
+    assert.ok(Math.abs(lastLossAt - t0) < 2000, `repaired to about now: ${lastLossAt}`);
   });
 });

@@ -7,12 +7,17 @@
  * reconnect, redirects, token issuance/expiry, and scripted faults that another
  * process can trigger over HTTP (`POST /_mock/control`).
  *
- * Plain Node only (no vscode): it also runs inside the extension host for the demo stream.
+ * Plain Node only (no vscode): it also runs inside the extension host for the demo stream,
+ * where any web page the user opens can send requests to 127.0.0.1. So the control
+ * endpoint takes only requests that carry this server's random control token
+ * (CONTROL_TOKEN_HEADER), a JSON content type and no Origin header (which no
+ * browser request can avoid sending with a POST); every value it accepts is bounded,
+ * and hit generation yields to the event loop in small slices.
  */
 import http from 'node:http';
 import type net from 'node:net';
 import zlib from 'node:zlib';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createHitGenerator, type HitGenerator, type HitGeneratorOptions } from './hitGenerator';
 
 export interface ScriptedResponse {
@@ -27,7 +32,7 @@ export interface ScriptedResponse {
 export interface MockServerOptions {
   /** 0 (default) = ephemeral port. Always bound to 127.0.0.1. */
   port?: number;
-  /** Generated hits per second (default 5; up to ~50 000 for benchmarks). */
+  /** Generated hits per second (default 5; at most MAX_RATE, 100 000). */
   rate?: number;
   /** Seed of the hit generator (overrides `generator.seed`). */
   seed?: number;
@@ -60,7 +65,22 @@ export interface MockServerOptions {
   backlogMax?: number;
   /** Per-connection buffered-bytes cap; a client slower than the rate loses hits beyond it (default 8 MiB). */
   maxBufferedBytes?: number;
+  /** Serve `POST /_mock/control` (default true; it always requires `controlToken`). The CLI's `tail --demo` turns it off. */
+  control?: boolean;
 }
+
+/** The header that must carry `controlToken` on every `POST /_mock/control`. */
+export const CONTROL_TOKEN_HEADER = 'x-mock-control-token';
+/** Upper bound of the hit rate (hits/s): twice what a 50 000 hits/s firehose bench needs. */
+export const MAX_RATE = 100_000;
+/** Largest control request body: room for a record beyond the engine's 4 MiB record limit. */
+export const MAX_CONTROL_BODY_BYTES = 8 * 1024 * 1024;
+/** Scripted answers waiting, per queue (stream, token). */
+export const MAX_QUEUED_RESPONSES = 1000;
+/** Largest scripted response body. */
+export const MAX_SCRIPTED_BODY_BYTES = 64 * 1024;
+/** Records per `inject` command. */
+export const MAX_INJECT_RECORDS = 10_000;
 
 export interface MockRequestLog {
   at: number;
@@ -105,8 +125,13 @@ const TOKEN_PATH = '/ims/token/v3';
 const STREAM_RE = /^\/api\/[12]\/stream\/([^/]+)\/?$/;
 const REQUEST_LOG_CAP = 1000;
 const ISSUED_TOKEN_CAP = 1000;
-const CONTROL_BODY_CAP = 64 * 1024 * 1024;
 const TICK_MS = 20;
+/** Hits generated in one synchronous run (~2 ms at ~10 µs a hit) before yielding to I/O. */
+const HITS_PER_SLICE = 200;
+/** Generation time allowed per tick; what does not fit is dropped, so the rate falls short instead of the event loop stalling. */
+const TICK_BUDGET_MS = 15;
+/** After a stalled event loop, catch up by at most this much of the rate. */
+const MAX_CATCH_UP_MS = 100;
 
 /** Fixed-capacity FIFO: the replay buffer and the backlog must not grow with the stream. */
 class Ring<T> {
@@ -145,6 +170,10 @@ export class MockLiveStreamServer {
   private readonly log: MockRequestLog[] = [];
   private readonly hooks = new Set<(r: MockRequestLog) => void>();
   private tickTimer: NodeJS.Timeout | undefined;
+  /** The next slice of a tick's hits, when one tick's work did not fit in one slice. */
+  private sliceImmediate: NodeJS.Immediate | undefined;
+  private readonly controlSecret = randomBytes(32).toString('base64url');
+  private readonly controlDigest = createHash('sha256').update(this.controlSecret).digest();
   private lastTick = Date.now();
   private due = 0;
   private rateValue: number;
@@ -220,6 +249,16 @@ export class MockLiveStreamServer {
   get streamUrl(): string { return `${this.origin}/api/1/stream/demo`; }
   get tokenUrl(): string { return `${this.origin}${TOKEN_PATH}`; }
   get controlUrl(): string { return `${this.origin}/_mock/control`; }
+  /**
+   * The secret every control request must send in CONTROL_TOKEN_HEADER: 32 random
+   * bytes, new for each server. It never leaves the process unless its owner
+   * passes it on (the CLI's `mock --control` prints it to stderr).
+   */
+  get controlToken(): string { return this.controlSecret; }
+  /** Headers for a control request: the token and the JSON content type. */
+  get controlHeaders(): Record<string, string> {
+    return { 'content-type': 'application/json', [CONTROL_TOKEN_HEADER]: this.controlSecret };
+  }
   get statusUrl(): string { return `${this.origin}/_mock/status`; }
 
   // ---- introspection -------------------------------------------------------
@@ -267,9 +306,9 @@ export class MockLiveStreamServer {
   // ---- scripted behaviour --------------------------------------------------
 
   /** The next stream requests get these answers, in order, before any other rule; then normal behaviour resumes. `{status: 200}` without body passes through. */
-  enqueue(...responses: ScriptedResponse[]): void { this.queue.push(...responses.map(checkScripted)); }
+  enqueue(...responses: ScriptedResponse[]): void { pushBounded(this.queue, responses.map(checkScripted), 'enqueue'); }
   /** Same for the token endpoint. */
-  enqueueToken(...responses: ScriptedResponse[]): void { this.tokenQueue.push(...responses.map(checkScripted)); }
+  enqueueToken(...responses: ScriptedResponse[]): void { pushBounded(this.tokenQueue, responses.map(checkScripted), 'enqueueToken'); }
 
   pause(): void {
     this.pausedValue = true;
@@ -342,6 +381,7 @@ export class MockLiveStreamServer {
     if (this.closing) return this.closing;
     this.closing = new Promise<void>((resolve) => {
       if (this.tickTimer) clearInterval(this.tickTimer);
+      if (this.sliceImmediate) clearImmediate(this.sliceImmediate);
       for (const t of this.ghosts) clearTimeout(t);
       this.ghosts.clear();
       for (const [t, wake] of this.timers) { clearTimeout(t); wake(); }
@@ -359,14 +399,27 @@ export class MockLiveStreamServer {
     const now = Date.now();
     const dt = now - this.lastTick;
     this.lastTick = now;
-    if (this.pausedValue || this.rateValue <= 0) return;
-    this.due += (this.rateValue * dt) / 1000;
-    let k = Math.floor(this.due);
+    if (this.pausedValue || this.rateValue <= 0) { this.due = 0; return; }
+    // After a stalled event loop, catch up by a little at most instead of bursting.
+    this.due = Math.min(this.due + (this.rateValue * dt) / 1000, Math.max(2, (this.rateValue * (TICK_MS + MAX_CATCH_UP_MS)) / 1000));
+    if (!this.sliceImmediate) this.generate(now + TICK_BUDGET_MS);
+  }
+
+  /**
+   * Emits what is due in slices of at most HITS_PER_SLICE, yielding to I/O
+   * between slices, until nothing is due or the tick's budget is spent (the
+   * rest waits for the next tick). No single run blocks the event loop for long,
+   * even at MAX_RATE on a slow machine.
+   */
+  private generate(deadline: number): void {
+    this.sliceImmediate = undefined;
+    if (this.closing || this.pausedValue) return;
+    const now = Date.now();
+    const k = Math.min(Math.floor(this.due), HITS_PER_SLICE);
     if (k <= 0) return;
     this.due -= k;
-    // After a stalled event loop, catch up by at most a second's worth instead of bursting.
-    k = Math.min(k, Math.max(1, Math.ceil(this.rateValue)));
     for (let i = 0; i < k; i++) this.emitHit(now);
+    if (this.due >= 1 && Date.now() < deadline) this.sliceImmediate = setImmediate(() => this.generate(deadline));
   }
 
   private emitHit(now: number): void {
@@ -607,13 +660,33 @@ export class MockLiveStreamServer {
     answer(200, JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: ttl }));
   }
 
+  /**
+   * `POST /_mock/control`. A web page can make a browser send a POST to 127.0.0.1
+   * (as text/plain, without a preflight), so this refuses, before reading the body:
+   * any request with an Origin header (browsers always send one with a POST),
+   * any without this server's token, and any body that is not declared JSON.
+   */
   private async handleControl(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (req.method !== 'POST') { send(res, 405, jsonError('method_not_allowed', 'use POST'), { Allow: 'POST' }); return; }
+    const refuse = (status: number, error: string, description: string, headers: Record<string, string> = {}): void => {
+      send(res, status, jsonError(error, description), { Connection: 'close', ...headers });
+      req.resume();
+    };
+    if (this.opts.control === false) { refuse(404, 'not_found', 'control is disabled on this server'); return; }
+    if (req.method !== 'POST') { refuse(405, 'method_not_allowed', 'use POST', { Allow: 'POST' }); return; }
+    if (req.headers.origin !== undefined) { refuse(403, 'forbidden', 'control requests from web pages (with an Origin header) are refused'); return; }
+    if (!this.tokenMatches(req.headers[CONTROL_TOKEN_HEADER])) {
+      refuse(401, 'unauthorized', `the ${CONTROL_TOKEN_HEADER} header is missing or wrong`);
+      return;
+    }
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') { refuse(415, 'unsupported_media_type', `Content-Type must be application/json, got ${JSON.stringify(type || null)}`); return; }
     let cmd: unknown;
     try {
-      cmd = JSON.parse((await readBody(req, CONTROL_BODY_CAP)).toString('utf8'));
+      cmd = JSON.parse((await readBody(req, MAX_CONTROL_BODY_BYTES)).toString('utf8'));
     } catch (e) {
-      send(res, 400, jsonError('invalid_request', `body must be a JSON object (${(e as Error).message})`));
+      const big = (e as Error).message === 'body too large';
+      if (big) refuse(413, 'invalid_request', `body larger than ${MAX_CONTROL_BODY_BYTES} bytes`);
+      else send(res, 400, jsonError('invalid_request', `body must be a JSON object (${(e as Error).message})`));
       return;
     }
     try {
@@ -625,23 +698,33 @@ export class MockLiveStreamServer {
     send(res, 200, JSON.stringify(this.status()));
   }
 
+  /** Constant-time comparison with the control token (digests, so a length difference reveals nothing either). */
+  private tokenMatches(given: string | string[] | undefined): boolean {
+    if (typeof given !== 'string' || given.length === 0) return false;
+    return timingSafeEqual(createHash('sha256').update(given).digest(), this.controlDigest);
+  }
+
   /** Applies a control command (the JSON of `POST /_mock/control`); all keys are validated before any is applied. */
   async applyControl(cmd: unknown): Promise<void> {
     if (typeof cmd !== 'object' || cmd === null || Array.isArray(cmd)) throw new Error('body must be a JSON object');
     const c = cmd as Record<string, unknown>;
     const known = ['enqueue', 'enqueueToken', 'setRate', 'pause', 'resume', 'inject', 'injectBytes', 'expireTokens', 'dropAll'];
     for (const k of Object.keys(c)) if (!known.includes(k)) throw new Error(`unknown command "${k}"; known: ${known.join(', ')}`);
-    const asList = (v: unknown, key: string): ScriptedResponse[] => {
+    const asList = (v: unknown, key: string, queued: number): ScriptedResponse[] => {
       if (!Array.isArray(v)) throw new Error(`${key} must be an array of {status, body?, headers?, location?}`);
+      if (queued + v.length > MAX_QUEUED_RESPONSES) throw new Error(`${key}: at most ${MAX_QUEUED_RESPONSES} scripted responses may wait (${queued} already do, ${v.length} more asked)`);
       return v.map((x) => checkScripted(x as ScriptedResponse));
     };
-    const enqueue = c.enqueue === undefined ? undefined : asList(c.enqueue, 'enqueue');
-    const enqueueToken = c.enqueueToken === undefined ? undefined : asList(c.enqueueToken, 'enqueueToken');
-    if (c.setRate !== undefined) checkRate(c.setRate as number);
+    const enqueue = c.enqueue === undefined ? undefined : asList(c.enqueue, 'enqueue', this.queue.length);
+    const enqueueToken = c.enqueueToken === undefined ? undefined : asList(c.enqueueToken, 'enqueueToken', this.tokenQueue.length);
+    if (c.setRate !== undefined) checkRate(c.setRate);
     if (c.pause !== undefined && typeof c.pause !== 'boolean') throw new Error('pause must be a boolean');
+    if (c.resume !== undefined && c.resume !== true) throw new Error('resume must be true');
+    if (c.expireTokens !== undefined && c.expireTokens !== true) throw new Error('expireTokens must be true');
     const inject = c.inject === undefined ? undefined : Array.isArray(c.inject) ? c.inject : [c.inject];
     if (inject?.some((x) => typeof x !== 'string')) throw new Error('inject must be a string or an array of strings');
-    if (c.injectBytes !== undefined && typeof c.injectBytes !== 'string') throw new Error('injectBytes must be base64 text');
+    if (inject && inject.length > MAX_INJECT_RECORDS) throw new Error(`inject: at most ${MAX_INJECT_RECORDS} records per command, got ${inject.length}`);
+    if (c.injectBytes !== undefined && (typeof c.injectBytes !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(c.injectBytes))) throw new Error('injectBytes must be base64 text');
     if (c.dropAll !== undefined && c.dropAll !== 'end' && c.dropAll !== 'reset') throw new Error('dropAll must be "end" or "reset"');
 
     if (enqueue) this.enqueue(...enqueue);
@@ -667,13 +750,16 @@ function send(res: http.ServerResponse, status: number, body: string, headers: R
   res.end(body);
 }
 
+/** Reads a body of at most `cap` bytes; beyond that it rejects and discards the rest (so the client still reads the 413). */
 function readBody(req: http.IncomingMessage, cap: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
+    let parts: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (d: Buffer) => {
+      if (over) return;
       size += d.length;
-      if (size > cap) { reject(new Error('body too large')); req.destroy(); return; }
+      if (size > cap) { over = true; parts = []; reject(new Error('body too large')); return; }
       parts.push(d);
     });
     req.on('end', () => resolve(Buffer.concat(parts)));
@@ -711,14 +797,56 @@ function defaultBody(status: number, name: string, max: number): string {
   }
 }
 
+/**
+ * Validates a scripted response completely, so that answering it later cannot
+ * throw (an invalid header value thrown from a request handler would take the
+ * whole process down, and in the demo that process is the extension host).
+ */
 function checkScripted(s: ScriptedResponse): ScriptedResponse {
   if (typeof s !== 'object' || s === null || !Number.isInteger(s.status) || s.status < 100 || s.status > 599) {
-    throw new RangeError(`scripted response needs an integer status 100..599, got ${JSON.stringify(s)}`);
+    throw new RangeError(`scripted response needs an integer status 100..599, got ${JSON.stringify(s)?.slice(0, 200)}`);
   }
-  return { ...s };
+  if (s.body !== undefined && (typeof s.body !== 'string' || Buffer.byteLength(s.body) > MAX_SCRIPTED_BODY_BYTES)) {
+    throw new RangeError(`scripted body must be a string of at most ${MAX_SCRIPTED_BODY_BYTES} bytes`);
+  }
+  const headers: Record<string, string> = {};
+  if (s.headers !== undefined) {
+    if (typeof s.headers !== 'object' || s.headers === null || Array.isArray(s.headers)) throw new RangeError('scripted headers must be an object of strings');
+    const entries = Object.entries(s.headers as Record<string, unknown>);
+    if (entries.length > MAX_SCRIPTED_HEADERS) throw new RangeError(`at most ${MAX_SCRIPTED_HEADERS} scripted headers`);
+    for (const [k, v] of entries) {
+      if (typeof v !== 'string') throw new RangeError(`scripted header ${JSON.stringify(k)} must be a string`);
+      checkHeader(k, v);
+      headers[k] = v;
+    }
+  }
+  if (s.location !== undefined) {
+    if (typeof s.location !== 'string') throw new RangeError('location must be a string');
+    checkHeader('Location', s.location);
+  }
+  return { status: s.status, body: s.body, headers: s.headers === undefined ? undefined : headers, location: s.location };
 }
 
-function checkRate(n: number): number {
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new RangeError(`rate must be a finite number >= 0, got ${n}`);
+const MAX_SCRIPTED_HEADERS = 64;
+
+function checkHeader(name: string, value: string): void {
+  try {
+    http.validateHeaderName(name);
+    http.validateHeaderValue(name, value);
+  } catch (e) {
+    throw new RangeError(`invalid scripted header ${JSON.stringify(name).slice(0, 100)}: ${(e as Error).message}`);
+  }
+  if (Buffer.byteLength(value) > 8192) throw new RangeError(`scripted header ${JSON.stringify(name)} is longer than 8192 bytes`);
+}
+
+function pushBounded(queue: ScriptedResponse[], items: ScriptedResponse[], what: string): void {
+  if (queue.length + items.length > MAX_QUEUED_RESPONSES) throw new RangeError(`${what}: at most ${MAX_QUEUED_RESPONSES} scripted responses may wait`);
+  queue.push(...items);
+}
+
+function checkRate(n: unknown): number {
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > MAX_RATE) {
+    throw new RangeError(`rate must be a number from 0 to ${MAX_RATE} hits/s, got ${JSON.stringify(n) ?? String(n)}`);
+  }
   return n;
 }
