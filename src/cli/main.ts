@@ -3,7 +3,7 @@ import { FileCooldownStore, defaultStateDir } from '../core/cooldownStore';
 import { ConfigError } from '../core/streamConfig';
 import { LiveStreamEngine } from '../core/liveStreamEngine';
 import { LiveStreamError } from '../core/errors';
-import type { Logger } from '../core/logger';
+import { escapeControls, redact, type Logger } from '../core/logger';
 import type { EngineSnapshot, StoredHit } from '../core/model';
 import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../core/mock/mockServer';
 import { MIN_FAILURE_BACKOFF_MS } from '../core/reconnectPolicy';
@@ -17,9 +17,29 @@ import { StatusLine } from './statusLine';
 /** Exit codes (documented in USAGE). */
 export const EXIT = { ok: 0, usage: 2, permanent: 3, auth: 4, internal: 1 } as const;
 
+/** The token provider of the running `tail` (its secrets include a token fetched from IMS). */
+let tokenSource: TokenProvider | undefined;
+
+/**
+ * Everything the CLI writes to stderr passes through here: secrets are
+ * redacted in every form (as set, trimmed, URL-/form-encoded, JSON-escaped),
+ * and control, bidi and invisible characters from a server become visible
+ * escapes (`\x1b`, `\u202e`), so a server's text can neither leak a
+ * credential nor drive the terminal.
+ */
+function safeText(text: string): string {
+  const env = process.env;
+  const secrets = [env.LIVESTREAM_ACCESS_TOKEN ?? '', env.LIVESTREAM_CLIENT_SECRET ?? '', ...(tokenSource?.secrets() ?? [])];
+  return escapeControls(redact(text, secrets));
+}
+
+function writeErr(text: string): void {
+  process.stderr.write(`${safeText(text)}\n`);
+}
+
 function err(line: string): void {
   status?.clear();
-  process.stderr.write(`${line}\n`);
+  writeErr(line);
   status?.redraw();
 }
 
@@ -31,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
     args = parseCli(argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`livestream: ${e.message}\n\n${USAGE}\n`);
+      writeErr(`livestream: ${e.message}`);
+      process.stderr.write(`\n${USAGE}\n`);
       return EXIT.usage;
     }
     throw e;
@@ -89,6 +110,7 @@ async function runTail(args: TailArgs): Promise<number> {
     }
     const url = mock ? mock.streamUrl : args.url!;
     const tokens = mock ? undefined : credentials(args, url);
+    tokenSource = tokens;
     // Nothing is sent (not even a token request) when the token could not go to this host.
     if (tokens && URL.canParse(url)) assertTrustedFor(new URL(url), 'token', args.allowHosts);
     engine = new LiveStreamEngine({
@@ -106,7 +128,7 @@ async function runTail(args: TailArgs): Promise<number> {
   } catch (e) {
     await mock?.close();
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof UntrustedHostError || (e instanceof LiveStreamError && (e.code === 'config' || e.code === 'untrusted-host'))) {
-      process.stderr.write(`livestream: ${e.message}\n`);
+      writeErr(`livestream: ${e.message}`);
       return EXIT.usage;
     }
     throw e;
@@ -114,7 +136,7 @@ async function runTail(args: TailArgs): Promise<number> {
 
   const out = new HitWriter(process.stdout, engine);
   engine.onHits((hits) => out.write(hits));
-  if (process.stderr.isTTY) status = new StatusLine(process.stderr, () => stateLine(engine.snapshot(), Date.now()));
+  if (process.stderr.isTTY) status = new StatusLine(process.stderr, () => safeText(stateLine(engine.snapshot(), Date.now())));
   let lastLine = '';
   engine.onState((s: EngineSnapshot) => {
     const line = stateLine(s, Date.now());
@@ -146,7 +168,8 @@ async function runTail(args: TailArgs): Promise<number> {
   const s = engine.snapshot();
   if (s.state.kind === 'stopped' && s.state.code !== 'user') {
     const code = s.lastError?.code ?? s.state.code;
-    process.stderr.write(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}\n  ${s.lastError.explanation}` : s.state.reason}\n`);
+    writeErr(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}` : s.state.reason}`);
+    if (s.lastError) writeErr(`  ${s.lastError.explanation}`);
     return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
   }
   return EXIT.ok;
@@ -157,6 +180,15 @@ async function runTail(args: TailArgs): Promise<number> {
  * in one write per batch, and pauses reading when stdout pushes back.
  */
 const NL = Buffer.from('\n');
+
+/**
+ * DEL, C1 controls (U+009B is a one-character CSI) and bidi/invisible
+ * formatting characters. A valid JSON record can hold them only inside
+ * strings (raw C0 controls make it malformed), where `\uXXXX` is the same value.
+ */
+const TERMINAL_UNSAFE_IN_JSON = /[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+const TERMINAL_UNSAFE_IN_JSON_G = new RegExp(TERMINAL_UNSAFE_IN_JSON.source, 'g');
+const jsonEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 class HitWriter {
   private waiting = false;
@@ -169,8 +201,13 @@ class HitWriter {
 
   write(hits: StoredHit[]): void {
     // The bytes as received: exact digits by construction, and no UTF-8 re-encoding.
+    // On a terminal, characters it would act on are written as JSON escapes (same JSON value).
+    const tty = this.stream.isTTY;
     const parts: Uint8Array[] = [];
-    for (const h of hits) parts.push(h.rawBytes ?? Buffer.from(h.raw, 'utf8'), NL);
+    for (const h of hits) {
+      if (tty && TERMINAL_UNSAFE_IN_JSON.test(h.raw)) parts.push(Buffer.from(h.raw.replace(TERMINAL_UNSAFE_IN_JSON_G, jsonEscape), 'utf8'), NL);
+      else parts.push(h.rawBytes ?? Buffer.from(h.raw, 'utf8'), NL);
+    }
     status?.clear();
     const ok = this.stream.write(Buffer.concat(parts));
     status?.redraw();
@@ -207,8 +244,8 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     // Last resort: one clear line, no stack trace (set LIVESTREAM_DEBUG=1 for one).
-    process.stderr.write(`livestream: unexpected error: ${(e as Error)?.message ?? String(e)}\n`);
-    if (process.env.LIVESTREAM_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    writeErr(`livestream: unexpected error: ${(e as Error)?.message ?? String(e)}`);
+    if (process.env.LIVESTREAM_DEBUG) for (const l of String((e as Error)?.stack).split('\n')) writeErr(l);
     process.exitCode = EXIT.internal;
   },
 );

@@ -1,3 +1,5 @@
+import { escapeControls } from '../core/logger';
+
 /**
  * A one-line status at the bottom of a terminal, redrawn every second. Only
  * used when stderr is a TTY, never when piped.
@@ -18,7 +20,8 @@ export class StatusLine {
 
   redraw(): void {
     const cols = this.tty.columns || 80;
-    const text = this.render().slice(0, cols - 1);
+    // Escaped before our own sequences are added: the rendered text may carry server text.
+    const text = escapeControls(this.render()).slice(0, cols - 1);
     this.tty.write(`\r\x1b[2K\x1b[2m${text}\x1b[0m`);
     this.shown = true;
   }

@@ -54,6 +54,21 @@ describe('statusView (the status bar as a pure function of state)', () => {
     assert.equal(escapeMarkdown('a\nb'), 'a b');
   });
 
+  it('server text with terminal controls or bidi overrides is shown as visible escapes in the tooltip', () => {
+    const evil: LastError = { ...err409, description: 'held \x1b]0;pwned\x07 \u202eevil' };
+    const v = statusView(snap({ kind: 'cooldown', since: NOW, until: NOW + 1000, code: '409', auto: true }, evil), NOW);
+    assert.ok(!v.tooltip.includes('\x1b') && !v.tooltip.includes('\x07') && !v.tooltip.includes('\u202e'), v.tooltip);
+    // escapeControls writes \x1b, then the Markdown escaping doubles the backslash and escapes ']'.
+    assert.ok(v.tooltip.includes('held \\\\x1b\\]0;pwned\\\\x07 \\\\u202eevil'), v.tooltip);
+  });
+
+  it('counts refused, oversized and undisplayable records in the tooltip, only when not zero', () => {
+    const quiet = statusView(snap({ kind: 'connected', since: NOW }), NOW).tooltip;
+    assert.doesNotMatch(quiet, /oversized|invalid ids|display/);
+    const noisy = statusView({ ...snap({ kind: 'connected', since: NOW }), stats: { ...stats, malformed: 2, oversized: 3, refusedIds: 4, placeholders: 5 } }, NOW).tooltip;
+    assert.match(noisy, /malformed: 2 · oversized \(dropped\): 3 · invalid ids \(dropped\): 4 · too deep\/large to display: 5/);
+  });
+
   it('never shows secrets: the URL is origin + path only', () => {
     const v = statusView({ ...snap({ kind: 'idle' }), streamUrl: 'https://livestream.adobe.net/api/1/stream/s' }, NOW);
     assert.ok(!/\?/.test(v.tooltip.split('\n')[0]));
