@@ -84,7 +84,7 @@ export class Controller implements vscode.Disposable {
     this.registerCommands();
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)));
     this.disposables.push(vscode.window.registerWebviewPanelSerializer(HitsPanel.viewType, {
-      deserializeWebviewPanel: async (panel) => { HitsPanel.revive(panel, context.extensionUri, this.backend(), (m) => this.log.debug(m)); },
+      deserializeWebviewPanel: async (panel) => { HitsPanel.revive(panel, context.extensionUri, this.backend(), (m) => this.log.warn(m)); },
     }));
   }
 
@@ -100,6 +100,7 @@ export class Controller implements vscode.Disposable {
       onState: this.stateEmitter.event,
       onReset: this.resetEmitter.event,
       bySeq: (seq) => s.bySeq(seq),
+      oldestSeq: () => s.oldestSeq(),
       clear: () => s.clear(),
       connect: () => this.run(() => s.connect()),
       connectDemo: () => this.run(() => s.connectDemo()),
@@ -129,7 +130,7 @@ export class Controller implements vscode.Disposable {
     reg('liveStream.connectDemo', () => this.run(() => this.service.connectDemo()));
     reg('liveStream.disconnect', () => this.run(() => this.service.disconnect()));
     reg('liveStream.connectNow', () => this.connectNow());
-    reg('liveStream.showHits', () => { HitsPanel.createOrShow(this.context.extensionUri, this.backend(), (m) => this.log.debug(m)); });
+    reg('liveStream.showHits', () => { HitsPanel.createOrShow(this.context.extensionUri, this.backend(), (m) => this.log.warn(m)); });
     reg('liveStream.showLog', () => this.log.show(true));
     reg('liveStream.setCredentials', async () => {
       if (await this.credentials.setInteractively()) {

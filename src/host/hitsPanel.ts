@@ -69,6 +69,7 @@ export class HitsPanel {
     private readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
     private readonly backend: PanelBackend,
+    /** Problems only (invalid messages, failed posts, webview errors): the host logs them as warnings. */
     private readonly log: (msg: string) => void = () => undefined,
   ) {
     HitsPanel.current = this;
