@@ -1,5 +1,5 @@
 // Lint is deliberately small: type-aware correctness rules plus the architectural
-// boundary that keeps the core testable in plain Node (no `vscode` under src/core).
+// boundary that keeps the core testable in plain Node (no `vscode` outside src/host).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   {
     // The core and the shared protocol must run in plain Node and in the webview.
-    files: ['src/core/**/*.ts', 'src/shared/**/*.ts', 'src/cli/**/*.ts', 'src/webview/**/*.ts'],
+    files: ['src/analytics/**/*.ts', 'src/stream/**/*.ts', 'src/session/**/*.ts', 'src/mock/**/*.ts', 'src/shared/**/*.ts', 'src/cli/**/*.ts', 'src/webview/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The core must not depend on VS Code; put VS Code code under src/host/.' }] }],
     },

@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { createHitGenerator } from '../../src/core/mock/hitGenerator';
-import { parseRecord } from '../../src/core/losslessJson';
+import { createHitGenerator } from '../../src/mock/hitGenerator';
+import { parseRecord } from '../../src/stream/losslessJson';
 
 const root = join(__dirname, '../..');
 const json = process.argv.includes('--json');

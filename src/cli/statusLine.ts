@@ -1,4 +1,4 @@
-import { escapeControls } from '../core/logger';
+import { escapeControls } from '../stream/logger';
 
 /**
  * A one-line status at the bottom of a terminal, redrawn every second. Only

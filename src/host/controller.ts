@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { EngineSnapshot, Hit } from '../core/model';
-import { parseSettings, RECONNECT_KEYS, settingId, SETTINGS_SECTION } from '../core/settings';
-import { StreamService, UserError } from '../core/streamService';
-import { formatCountdown } from '../core/statusView';
+import type { EngineSnapshot, Hit } from '../shared/model';
+import { parseSettings, RECONNECT_KEYS, settingId, SETTINGS_SECTION } from '../session/settings';
+import { StreamService, UserError } from '../session/streamService';
+import { formatCountdown } from '../shared/statusView';
 import { CredentialStore } from './credentialStore';
 import { HitsPanel } from './hitsPanel';
 import { channelLogger } from './log';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { Credentials } from '../core/streamService';
-import { defaultOf } from '../core/settings';
+import type { Credentials } from '../session/streamService';
+import { defaultOf } from '../session/settings';
 
 const DEFAULT_SCOPES = defaultOf('scopes');
 

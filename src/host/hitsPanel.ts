@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { once } from 'node:events';
 import { postChecked, type PanelBackend } from './panelBackend';
-import type { Hit, StoredHit } from '../core/model';
+import type { Hit, StoredHit } from '../shared/model';
 import { buildPanelHtml } from '../shared/panelHtml';
 import {
   PROTOCOL_VERSION, isWebviewToHost, wireHit,
@@ -229,7 +229,7 @@ export class HitsPanel {
 
   private async runExport(format: ExportFormat, filterText: string): Promise<void> {
     // Loaded on first export: keeps activation light.
-    const [{ compileFilter }, { exportHits }] = await Promise.all([import('../core/filter'), import('../core/exportHits')]);
+    const [{ compileFilter }, { exportHits }] = await Promise.all([import('../analytics/filter/compileFilter'), import('../analytics/exportHits')]);
     const compiled = compileFilter(filterText, { myTraffic: this.backend.myTraffic() });
     if (!compiled.ok) {
       const error = `Invalid filter: ${compiled.error.message}`;

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { Logger } from '../core/logger';
+import type { Logger } from '../stream/logger';
 
 /** Adapts a LogOutputChannel to the core's Logger (the core never sees VS Code). */
 export function channelLogger(ch: vscode.LogOutputChannel): Logger {

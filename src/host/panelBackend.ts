@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { EngineSnapshot, Hit, StoredHit } from '../core/model';
+import type { EngineSnapshot, Hit, StoredHit } from '../shared/model';
 
 /**
  * The seam between the extension-host service (which owns the connection and

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { EngineSnapshot } from '../core/model';
-import { statusView, TOOLTIP_COMMANDS } from '../core/statusView';
+import type { EngineSnapshot } from '../shared/model';
+import { statusView, TOOLTIP_COMMANDS } from '../shared/statusView';
 
 /** Applies the core's pure statusView(state) to one status bar item; ticks for the countdown and rate. */
 export class StatusBarController implements vscode.Disposable {

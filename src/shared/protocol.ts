@@ -8,7 +8,7 @@
  * The version travels in `ready` and `snapshot` because webview state
  * (`getState`) and restored panels outlive extension upgrades.
  */
-import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from '../core/model';
+import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from './model';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import { secondsToMs } from '../core/decode';
+import { secondsToMs } from '../analytics/decode';
 import { h } from './dom';
 import { RateBuckets } from './rate';
 

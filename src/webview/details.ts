@@ -1,6 +1,6 @@
-import type { DecodedGroup } from '../core/decode';
-import { decodeHit } from '../core/decode';
-import { MAX_DISPLAY_DEPTH, type Hit } from '../core/model';
+import type { DecodedGroup } from '../analytics/decode';
+import { decodeHit } from '../analytics/decode';
+import { MAX_DISPLAY_DEPTH, type Hit } from '../shared/model';
 import { button, h, icon } from './dom';
 import { fmtBytes, fmtCount, fmtDateTime, prettyJson, revealInvisible } from './format';
 
@@ -20,7 +20,7 @@ export interface DetailsOptions {
 
 /**
  * The detail pane: the selected hit decoded in Analytics terms (groups from
- * src/core/decode.ts) and as pretty JSON. Every value is set with textContent;
+ * src/analytics/decode.ts) and as pretty JSON. Every value is set with textContent;
  * every value has a copy button that sends the exact (untruncated) value to the host.
  */
 export class Details {

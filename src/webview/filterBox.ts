@@ -1,6 +1,6 @@
 import { h, icon } from './dom';
 
-/** What src/core/filter.ts `compileFilter` returns, narrowed to what the box needs. */
+/** What src/analytics/filter/compileFilter.ts `compileFilter` returns, narrowed to what the box needs. */
 export type CompileResult<F> =
   | { ok: true; filter: F }
   | { ok: false; error: { message: string; start: number; end: number } };

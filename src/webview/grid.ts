@@ -1,7 +1,7 @@
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from '@tanstack/virtual-core';
-import type { RowSummary } from '../core/decode';
+import type { RowSummary } from '../analytics/decode';
 import { h, setText } from './dom';
-import type { Hit } from '../core/model';
+import type { Hit } from '../shared/model';
 import { cellText, clip, fmtBytes, fmtDateTime, fmtDuration, fmtTime, UNUSUAL_LAG_MS } from './format';
 import { rowSummary, type HitList, type Row } from './hitList';
 import { COLUMN_IDS, MAX_COL_WIDTH, MIN_COL_WIDTH, type ColumnId } from './uiState';

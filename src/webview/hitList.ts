@@ -1,6 +1,6 @@
-import type { Hit } from '../core/model';
-import type { RowSummary } from '../core/decode';
-import { summarize } from '../core/decode';
+import type { Hit } from '../shared/model';
+import type { RowSummary } from '../analytics/decode';
+import { summarize } from '../analytics/decode';
 
 /** A kept hit plus its table summary, computed on first render only (most rows are never on screen). */
 export interface Row {
@@ -12,7 +12,7 @@ export function rowSummary(row: Row): RowSummary {
   return (row.sum ??= summarize(row.hit.data));
 }
 
-/** What the list needs from a compiled filter (src/core/filter.ts). */
+/** What the list needs from a compiled filter (src/analytics/filter/compileFilter.ts). */
 export interface RowFilter {
   isEmpty: boolean;
   test(data: Record<string, unknown>): boolean;

@@ -3,8 +3,8 @@
  * the host only through src/shared/protocol.ts, and keeps nothing but UI
  * choices in getState/setState. See README.md in this folder for the design.
  */
-import { compileFilter } from '../core/filter';
-import type { EngineSnapshot, Hit } from '../core/model';
+import { compileFilter } from '../analytics/filter/compileFilter';
+import type { EngineSnapshot, Hit } from '../shared/model';
 import { PROTOCOL_VERSION, isHostToWebview, type ExportFormat, type HostToWebview } from '../shared/protocol';
 import { RateChart } from './chart';
 import { Details } from './details';

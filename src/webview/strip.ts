@@ -1,5 +1,5 @@
-import type { EngineSnapshot } from '../core/model';
-import { formatCountdown, formatRate } from '../core/statusView';
+import type { EngineSnapshot } from '../shared/model';
+import { formatCountdown, formatRate } from '../shared/statusView';
 import { button, h } from './dom';
 import { fmtCount, fmtTime } from './format';
 

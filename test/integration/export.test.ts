@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
-import type { StoredHit } from '../../src/core/model';
-import { compileFilter } from '../../src/core/filter';
-import { hitType } from '../../src/core/decode';
+import type { StoredHit } from '../../src/shared/model';
+import { compileFilter } from '../../src/analytics/filter/compileFilter';
+import { hitType } from '../../src/analytics/decode';
 import {
   clickWebview, fillWorkbench, inputValue, pressWebview, pressWorkbench, queryWebview, queryWorkbench, requireHarness, typeWebview, waitFor, waitForWebview,
 } from './harness';
@@ -37,7 +37,7 @@ function settingsSnapshot(): string {
   return JSON.stringify(keys.map((k) => [k, all.inspect(k)]));
 }
 
-/** What the export writes for one hit: the exact record text on one line (src/core/exportHits.ts). */
+/** What the export writes for one hit: the exact record text on one line (src/analytics/exportHits.ts). */
 const recordLine = (h: StoredHit) => h.raw.trim().replace(/\r\n|\r|\n/g, ' ');
 
 /**

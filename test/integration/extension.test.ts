@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
-import { MockLiveStreamServer } from '../../src/core/mock/mockServer';
+import { MockLiveStreamServer } from '../../src/mock/mockServer';
 import { clickWebview, clickWorkbench, pressWorkbench, queryWorkbench, typeWorkbench, pressWebview, queryWebview, requestScreenshot, screenshotsForReadme, waitFor, waitForStatusBarText, waitForWebview, harnessAvailable } from './harness';
 
 const EXT_ID = 'livestream-tools.livestream-inspector';

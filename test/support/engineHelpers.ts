@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LiveStreamEngine } from '../../src/core/liveStreamEngine';
-import type { ConnectionStateKind, EngineSnapshot, StoredHit } from '../../src/core/model';
+import type { LiveStreamEngine } from '../../src/stream/liveStreamEngine';
+import type { ConnectionStateKind, EngineSnapshot, StoredHit } from '../../src/shared/model';
 
 /** A bare loopback HTTP server whose requests are answered by the test, one handler per request. */
 export class ScriptedServer {

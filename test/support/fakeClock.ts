@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../src/core/clock';
+import type { Clock, TimerHandle } from '../../src/stream/clock';
 
 /** Node's own limit (2^31-1 ms), written out: the fake imitates Node, not our clock module. */
 const NODE_MAX_TIMER_DELAY_MS = 2 ** 31 - 1;

@@ -11,9 +11,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../../src/core/logger';
-import { parseSettings } from '../../src/core/settings';
-import { StreamService } from '../../src/core/streamService';
+import type { Logger } from '../../src/stream/logger';
+import { parseSettings } from '../../src/session/settings';
+import { StreamService } from '../../src/session/streamService';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');

@@ -3,9 +3,9 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../../src/core/mock/mockServer';
-import { FileCooldownStore } from '../../src/core/cooldownStore';
-import { streamKey } from '../../src/core/streamConfig';
+import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../../src/mock/mockServer';
+import { FileCooldownStore } from '../../src/stream/cooldownStore';
+import { streamKey } from '../../src/stream/streamConfig';
 import { ScriptedServer, status, until } from '../support/engineHelpers';
 
 const root = join(__dirname, '../..');

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectionLease } from '../../src/core/connectionLease';
-import type { Logger } from '../../src/core/logger';
+import { ConnectionLease } from '../../src/session/connectionLease';
+import type { Logger } from '../../src/stream/logger';
 import { FakeClock } from '../support/fakeClock';
 
 const STREAM = 'https://livestream.adobe.net/api/1/stream/s';

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Agent } from 'undici';
 import { makeLoopbackCert } from '../../scripts/setup/tls.mjs';
-import { assertTrustedFor, isTrustedFor, UntrustedHostError } from '../../src/core/credentialHosts';
-import { LiveStreamEngine } from '../../src/core/liveStreamEngine';
-import { nullLogger } from '../../src/core/logger';
-import { parseSettings, type Settings } from '../../src/core/settings';
-import { StreamService, UserError, type Credentials } from '../../src/core/streamService';
-import { StaticTokenProvider } from '../../src/core/tokens';
+import { assertTrustedFor, isTrustedFor, UntrustedHostError } from '../../src/stream/credentialHosts';
+import { LiveStreamEngine } from '../../src/stream/liveStreamEngine';
+import { nullLogger } from '../../src/stream/logger';
+import { parseSettings, type Settings } from '../../src/session/settings';
+import { StreamService, UserError, type Credentials } from '../../src/session/streamService';
+import { StaticTokenProvider } from '../../src/stream/tokens';
 import { until, waitForState } from '../support/engineHelpers';
 
 const u = (s: string) => new URL(s);

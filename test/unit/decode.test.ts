@@ -1,4 +1,4 @@
-import { parseRecord } from '../../src/core/losslessJson';
+import { parseRecord } from '../../src/stream/losslessJson';
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import {
   decodeHit, eventValue, flattenValues, formatPath, formatRevenue, getPath, hitType, parsePath, summarize,
   type DecodedGroup,
-} from '../../src/core/decode';
+} from '../../src/analytics/decode';
 
 const fixturePath = join(__dirname, '../fixtures/adobe-sample-hit.json');
 

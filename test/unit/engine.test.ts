@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip, constants } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
-import { FileCooldownStore, MemoryCooldownStore } from '../../src/core/cooldownStore';
-import { LiveStreamEngine, type EngineOptions } from '../../src/core/liveStreamEngine';
-import { StaticTokenProvider, ImsTokenProvider } from '../../src/core/tokens';
+import { FileCooldownStore, MemoryCooldownStore } from '../../src/stream/cooldownStore';
+import { LiveStreamEngine, type EngineOptions } from '../../src/stream/liveStreamEngine';
+import { StaticTokenProvider, ImsTokenProvider } from '../../src/stream/tokens';
 import { FakeClock } from '../support/fakeClock';
 import { collectHits, ScriptedServer, status, until, waitForState } from '../support/engineHelpers';
 

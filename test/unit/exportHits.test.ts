@@ -1,9 +1,9 @@
-import { parseRecord } from '../../src/core/losslessJson';
+import { parseRecord } from '../../src/stream/losslessJson';
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { csvCell, exportHits, type ExportFormat } from '../../src/core/exportHits';
+import { csvCell, exportHits, type ExportFormat } from '../../src/analytics/exportHits';
 
 // The production parser (tested on its own in losslessJson.test.ts).
 const parseLossless = parseRecord;

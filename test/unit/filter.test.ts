@@ -1,11 +1,11 @@
-import { parseRecord } from '../../src/core/losslessJson';
+import { parseRecord } from '../../src/stream/losslessJson';
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { compileFilter, type CompiledFilter, type FilterError } from '../../src/core/filter';
-import { MAX_PROGRAM } from '../../src/core/userRegex';
+import { compileFilter, type CompiledFilter, type FilterError } from '../../src/analytics/filter/compileFilter';
+import { MAX_PROGRAM } from '../../src/analytics/filter/userRegex';
 
 // The production parser (tested on its own in losslessJson.test.ts).
 const parseLossless = parseRecord;
@@ -190,7 +190,7 @@ describe('filter', () => {
       const BOUND_MS = 1_000; // > 50 × the expected time
       this.timeout(KILL_MS + 10_000);
       const script = `
-        const { compileFilter } = require(${JSON.stringify(require.resolve('../../src/core/filter'))});
+        const { compileFilter } = require(${JSON.stringify(require.resolve('../../src/analytics/filter/compileFilter'))});
         const hits = [];
         for (let i = 0; i < 1000; i++) {
           // Mostly the 31-character page name of the report, and every 100th 10 000 characters long.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHitGenerator, HOSTILE } from '../../src/core/mock/hitGenerator';
+import { createHitGenerator, HOSTILE } from '../../src/mock/hitGenerator';
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 const TWO_53 = 2n ** 53n;

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
-import { CONTROL_TOKEN_HEADER, MAX_CONTROL_BODY_BYTES, MAX_RATE, MockLiveStreamServer, type MockServerOptions } from '../../src/core/mock/mockServer';
+import { CONTROL_TOKEN_HEADER, MAX_CONTROL_BODY_BYTES, MAX_RATE, MockLiveStreamServer, type MockServerOptions } from '../../src/mock/mockServer';
 
 // A deliberately plain client (Node http + zlib), independent of the engine under test elsewhere.
 

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { MIN_FAILURE_BACKOFF_MS, ReconnectPolicy } from '../../src/core/reconnectPolicy';
-import { DedupeWindow } from '../../src/core/dedupe';
-import { nextRedirectUrl, RedirectRefused } from '../../src/core/redirectPolicy';
-import { classifyStatus, describeBody, LiveStreamError } from '../../src/core/errors';
-import { buildStreamUrl, ConfigError, streamKey } from '../../src/core/streamConfig';
+import { MIN_FAILURE_BACKOFF_MS, ReconnectPolicy } from '../../src/stream/reconnectPolicy';
+import { DedupeWindow } from '../../src/stream/dedupe';
+import { nextRedirectUrl, RedirectRefused } from '../../src/stream/redirectPolicy';
+import { classifyStatus, describeBody, LiveStreamError } from '../../src/stream/errors';
+import { buildStreamUrl, ConfigError, streamKey } from '../../src/stream/streamConfig';
 
 describe('ReconnectPolicy', () => {
   it('doubles from the cooldown on each consecutive failure, capped at 10 minutes', () => {

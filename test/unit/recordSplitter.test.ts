@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { gzipSync, gunzipSync, createGunzip, constants } from 'node:zlib';
 import fc from 'fast-check';
-import { RecordSplitter } from '../../src/core/recordSplitter';
+import { RecordSplitter } from '../../src/stream/recordSplitter';
 
 function collect(max?: number) {
   const records: string[] = [];

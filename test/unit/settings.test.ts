@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import manifest from '../../package.json';
-import { defaultOf, parseSettings, settingId, RECONNECT_KEYS } from '../../src/core/settings';
-import { DEFAULT_COOLDOWN_MS } from '../../src/core/reconnectPolicy';
+import { defaultOf, parseSettings, settingId, RECONNECT_KEYS } from '../../src/session/settings';
+import { DEFAULT_COOLDOWN_MS } from '../../src/stream/reconnectPolicy';
 
 describe('settings', () => {
   it('defaults come from package.json and match the engine\'s own defaults', () => {

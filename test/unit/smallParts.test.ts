@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HitStore } from '../../src/core/hitStore';
-import { RateMeter } from '../../src/core/rateMeter';
-import { FileCooldownStore } from '../../src/core/cooldownStore';
-import { MAX_TIMER_DELAY_MS, withLongTimers } from '../../src/core/clock';
-import { redact } from '../../src/core/logger';
-import type { StoredHit } from '../../src/core/model';
+import { HitStore } from '../../src/session/hitStore';
+import { RateMeter } from '../../src/stream/rateMeter';
+import { FileCooldownStore } from '../../src/stream/cooldownStore';
+import { MAX_TIMER_DELAY_MS, withLongTimers } from '../../src/stream/clock';
+import { redact } from '../../src/stream/logger';
+import type { StoredHit } from '../../src/shared/model';
 import { FakeClock } from '../support/fakeClock';
 
 const hit = (seq: number): StoredHit => ({ seq, key: `k${seq}`, receivedAt: seq, data: {}, raw: '{}' });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { escapeMarkdown, formatCountdown, stateLine, statusView } from '../../src/core/statusView';
-import type { EngineSnapshot, LastError } from '../../src/core/model';
+import { escapeMarkdown, formatCountdown, stateLine, statusView } from '../../src/shared/statusView';
+import type { EngineSnapshot, LastError } from '../../src/shared/model';
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 const stats = { received: 1234, duplicates: 5, malformed: 0, oversized: 0, hitsPerSecond: 42.34 };

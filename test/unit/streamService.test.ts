@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MockLiveStreamServer } from '../../src/core/mock/mockServer';
-import { parseSettings, type Settings } from '../../src/core/settings';
-import { StreamService, UserError, type Credentials } from '../../src/core/streamService';
-import { nullLogger } from '../../src/core/logger';
-import { FileCooldownStore } from '../../src/core/cooldownStore';
-import { streamKey } from '../../src/core/streamConfig';
+import { MockLiveStreamServer } from '../../src/mock/mockServer';
+import { parseSettings, type Settings } from '../../src/session/settings';
+import { StreamService, UserError, type Credentials } from '../../src/session/streamService';
+import { nullLogger } from '../../src/stream/logger';
+import { FileCooldownStore } from '../../src/stream/cooldownStore';
+import { streamKey } from '../../src/stream/streamConfig';
 import { until } from '../support/engineHelpers';
 
 describe('StreamService (two windows over one global storage folder)', function () {

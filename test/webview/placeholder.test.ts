@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { HitStore } from '../../src/core/hitStore';
-import type { StoredHit } from '../../src/core/model';
+import { HitStore } from '../../src/session/hitStore';
+import type { StoredHit } from '../../src/shared/model';
 import { wireHit } from '../../src/shared/protocol';
 import { assertCleanAndClose, eventuallyEqual, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
 import { hit } from './support/fixtures';

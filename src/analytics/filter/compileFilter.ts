@@ -54,7 +54,7 @@ import { compileUserRegex } from './userRegex';
 import {
   centsText, eventText, flattenValues, hitType, idText, isRecord, lookupKey, own, parsePath, urlParts,
   type HitType,
-} from './decode';
+} from '../decode';
 
 export interface FilterError {
   message: string;

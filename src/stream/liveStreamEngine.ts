@@ -6,7 +6,7 @@ import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_
 import { LiveStreamError } from './errors';
 import { hitKey, parseRecord } from './losslessJson';
 import { escapeControls, nullLogger, redact, shouldLog, type Logger } from './logger';
-import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from './model';
+import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from '../shared/model';
 import { RateMeter } from './rateMeter';
 import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';
 import { MAX_REDIRECTS, nextRedirectUrl, RedirectRefused } from './redirectPolicy';

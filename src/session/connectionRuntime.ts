@@ -4,6 +4,6 @@
  * keeps it in the bundle but evaluates it lazily, so activating the extension
  * does not pay for parsing the HTTP stack.
  */
-export { LiveStreamEngine } from './liveStreamEngine';
-export { MockLiveStreamServer } from './mock/mockServer';
-export { ImsTokenProvider, StaticTokenProvider } from './tokens';
+export { LiveStreamEngine } from '../stream/liveStreamEngine';
+export { MockLiveStreamServer } from '../mock/mockServer';
+export { ImsTokenProvider, StaticTokenProvider } from '../stream/tokens';

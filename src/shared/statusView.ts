@@ -1,4 +1,4 @@
-import { escapeControls } from './logger';
+import { escapeControls } from '../stream/logger';
 import type { EngineSnapshot, EngineStats } from './model';
 
 /**

@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import { systemClock, withLongTimers, type Clock, type TimerHandle } from './clock';
+import { systemClock, withLongTimers, type Clock, type TimerHandle } from '../stream/clock';
 import { ConnectionLease, type HolderInfo } from './connectionLease';
-import { FileCooldownStore } from './cooldownStore';
+import { FileCooldownStore } from '../stream/cooldownStore';
 import { HitStore, MAX_STORED_RECORD_BYTES, type HitStoreOptions } from './hitStore';
-import type { EngineOptions, LiveStreamEngine } from './liveStreamEngine';
-import { escapeControls, shouldLog, type Logger } from './logger';
-import type { EngineSnapshot, StoredHit } from './model';
-import type { MockLiveStreamServer } from './mock/mockServer';
+import type { EngineOptions, LiveStreamEngine } from '../stream/liveStreamEngine';
+import { escapeControls, shouldLog, type Logger } from '../stream/logger';
+import type { EngineSnapshot, StoredHit } from '../shared/model';
+import type { MockLiveStreamServer } from '../mock/mockServer';
 import { defaultOf, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
-import { assertTrustedFor, UntrustedHostError, type SecretKind } from './credentialHosts';
-import { buildStreamUrl, ConfigError, streamKey, type StreamOptions } from './streamConfig';
-import type { TokenProvider } from './tokens';
+import { assertTrustedFor, UntrustedHostError, type SecretKind } from '../stream/credentialHosts';
+import { buildStreamUrl, ConfigError, streamKey, type StreamOptions } from '../stream/streamConfig';
+import type { TokenProvider } from '../stream/tokens';
 
 /** Loaded on first connect (see connectionRuntime.ts). */
 const runtime = () => import('./connectionRuntime');

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from './clock';
-import type { Logger } from './logger';
+import type { Clock, TimerHandle } from '../stream/clock';
+import type { Logger } from '../stream/logger';
 
 /**
  * At most `maxConnections` holders (VS Code windows) per stream, coordinated

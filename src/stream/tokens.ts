@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import type { Clock } from './clock';
 import { LiveStreamError, describeBody } from './errors';
-import { defaultOf } from './settings';
+import { defaultOf } from '../session/settings';
 import { isLoopbackHost } from './streamConfig';
 import { assertTrustedFor } from './credentialHosts';
 

@@ -1,4 +1,4 @@
-import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type OmittedHit, type StoredHit } from './model';
+import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type OmittedHit, type StoredHit } from '../shared/model';
 
 const MiB = 1024 * 1024;
 
