@@ -3,11 +3,13 @@ import { FileCooldownStore, defaultStateDir } from '../stream/cooldownStore';
 import { ConfigError } from '../stream/streamConfig';
 import { LiveStreamEngine } from '../stream/liveStreamEngine';
 import { LiveStreamError } from '../stream/errors';
-import { escapeControls, redact, type Logger } from '../stream/logger';
+import { escapeControls } from '../shared/escapeControls';
+import { redact, type Logger } from '../stream/logger';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
 import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../mock/mockServer';
 import { MIN_FAILURE_BACKOFF_MS } from '../stream/reconnectPolicy';
 import { stateLine } from '../shared/statusView';
+import { IMS_DEFAULTS } from '../session/settings';
 import { ImsTokenProvider, StaticTokenProvider, type TokenProvider } from '../stream/tokens';
 import { assertTrustedFor, UntrustedHostError } from '../stream/credentialHosts';
 import { isLoopbackHost } from '../stream/streamConfig';
@@ -67,7 +69,7 @@ function credentials(args: TailArgs, url: string): TokenProvider | undefined {
   if (env.LIVESTREAM_ACCESS_TOKEN) return new StaticTokenProvider(env.LIVESTREAM_ACCESS_TOKEN);
   if (env.LIVESTREAM_CLIENT_ID || env.LIVESTREAM_CLIENT_SECRET) {
     if (!env.LIVESTREAM_CLIENT_ID || !env.LIVESTREAM_CLIENT_SECRET) throw new UsageError('set both LIVESTREAM_CLIENT_ID and LIVESTREAM_CLIENT_SECRET');
-    return new ImsTokenProvider({ clientId: env.LIVESTREAM_CLIENT_ID, clientSecret: env.LIVESTREAM_CLIENT_SECRET, scopes: args.scopes, imsUrl: args.imsUrl, trustedHosts: args.allowHosts }, systemClock);
+    return new ImsTokenProvider({ clientId: env.LIVESTREAM_CLIENT_ID, clientSecret: env.LIVESTREAM_CLIENT_SECRET, scopes: args.scopes, imsUrl: args.imsUrl, trustedHosts: args.allowHosts, defaults: IMS_DEFAULTS }, systemClock);
   }
   let host = '';
   try { host = new URL(url).hostname; } catch { /* the engine reports the bad URL */ }

@@ -1,4 +1,4 @@
-import { escapeControls } from '../stream/logger';
+import { escapeControls } from '../shared/escapeControls';
 
 /**
  * A one-line status at the bottom of a terminal, redrawn every second. Only

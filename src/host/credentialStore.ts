@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
 import type { Credentials } from '../session/streamService';
-import { defaultOf } from '../session/settings';
-
-const DEFAULT_SCOPES = defaultOf('scopes');
+import { IMS_DEFAULTS } from '../session/settings';
 
 const TOKEN_KEY = 'liveStream.accessToken';
 const SECRET_KEY = 'liveStream.clientSecret';
@@ -47,7 +45,7 @@ export class CredentialStore {
     const c = this.config();
     await c.update('auth.method', 'clientCredentials', vscode.ConfigurationTarget.Global);
     await c.update('auth.clientId', clientId.trim(), vscode.ConfigurationTarget.Global);
-    if (scopes.trim() && scopes.trim() !== DEFAULT_SCOPES) await c.update('auth.scopes', scopes.trim(), vscode.ConfigurationTarget.Global);
+    if (scopes.trim() && scopes.trim() !== IMS_DEFAULTS.scopes) await c.update('auth.scopes', scopes.trim(), vscode.ConfigurationTarget.Global);
   }
 
   /** The guided quick input. Returns false when the user cancelled. */
@@ -79,7 +77,7 @@ export class CredentialStore {
     });
     if (!secret) return false;
     const scopes = await vscode.window.showInputBox({
-      title: 'Live Stream: Set Credentials (4/4)', prompt: 'OAuth scopes, comma-separated', value: this.config().get<string>('auth.scopes', DEFAULT_SCOPES), ignoreFocusOut: true,
+      title: 'Live Stream: Set Credentials (4/4)', prompt: 'OAuth scopes, comma-separated', value: this.config().get<string>('auth.scopes', IMS_DEFAULTS.scopes), ignoreFocusOut: true,
     });
     if (scopes === undefined) return false;
     await this.setClientCredentials(clientId, secret, scopes);

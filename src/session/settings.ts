@@ -1,4 +1,5 @@
 import manifest from '../../package.json';
+import type { ImsDefaults } from '../stream/tokens';
 
 /**
  * Settings have one home: defaults, ranges and enums live in package.json
@@ -99,3 +100,6 @@ export function parseSettings(get: (key: string) => unknown): { settings: Settin
   }
   return { settings: out as unknown as Settings, problems };
 }
+
+/** The manifest's IMS endpoint and scopes, for the token provider (and the credentials prompt). */
+export const IMS_DEFAULTS: ImsDefaults = { imsUrl: defaultOf('imsUrl'), scopes: defaultOf('scopes') };

@@ -4,10 +4,11 @@ import { ConnectionLease, type HolderInfo } from './connectionLease';
 import { FileCooldownStore } from '../stream/cooldownStore';
 import { HitStore, MAX_STORED_RECORD_BYTES, type HitStoreOptions } from './hitStore';
 import type { EngineOptions, LiveStreamEngine } from '../stream/liveStreamEngine';
-import { escapeControls, shouldLog, type Logger } from '../stream/logger';
+import { escapeControls } from '../shared/escapeControls';
+import { shouldLog, type Logger } from '../stream/logger';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
 import type { MockLiveStreamServer } from '../mock/mockServer';
-import { defaultOf, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
+import { IMS_DEFAULTS, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
 import { assertTrustedFor, UntrustedHostError, type SecretKind } from '../stream/credentialHosts';
 import { buildStreamUrl, ConfigError, streamKey, type StreamOptions } from '../stream/streamConfig';
 import type { TokenProvider } from '../stream/tokens';
@@ -225,7 +226,7 @@ export class StreamService {
       }
     };
     check(url, 'token');
-    if (creds.kind === 'clientCredentials') check(settings.imsUrl || defaultOf('imsUrl'), 'clientSecret');
+    if (creds.kind === 'clientCredentials') check(settings.imsUrl || IMS_DEFAULTS.imsUrl, 'clientSecret');
   }
 
   private async tokenProvider(creds: Credentials | undefined, settings: Settings, url: string): Promise<TokenProvider | undefined> {
@@ -236,7 +237,7 @@ export class StreamService {
     const { ImsTokenProvider, StaticTokenProvider } = await runtime();
     try {
       if (creds.kind === 'accessToken') return new StaticTokenProvider(creds.token);
-      return new ImsTokenProvider({ clientId: creds.clientId, clientSecret: creds.clientSecret, scopes: settings.scopes, imsUrl: settings.imsUrl, trustedHosts: this.trustedHosts(settings, 'clientSecret') }, this.clock);
+      return new ImsTokenProvider({ clientId: creds.clientId, clientSecret: creds.clientSecret, scopes: settings.scopes, imsUrl: settings.imsUrl, trustedHosts: this.trustedHosts(settings, 'clientSecret'), defaults: IMS_DEFAULTS }, this.clock);
     } catch (e) {
       throw new UserError((e as Error).message, 'credentials');
     }

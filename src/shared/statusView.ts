@@ -1,4 +1,4 @@
-import { escapeControls } from '../stream/logger';
+import { escapeControls } from './escapeControls';
 import type { EngineSnapshot, EngineStats } from './model';
 
 /**

@@ -5,7 +5,8 @@ import { checkCooldownRecord, MemoryCooldownStore, type CooldownRecord, type Coo
 import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_CHARS } from './dedupe';
 import { LiveStreamError } from './errors';
 import { hitKey, parseRecord } from './losslessJson';
-import { escapeControls, nullLogger, redact, shouldLog, type Logger } from './logger';
+import { escapeControls } from '../shared/escapeControls';
+import { nullLogger, redact, shouldLog, type Logger } from './logger';
 import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from '../shared/model';
 import { RateMeter } from './rateMeter';
 import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';

@@ -1,7 +1,6 @@
 import { request } from 'undici';
 import type { Clock } from './clock';
 import { LiveStreamError, describeBody } from './errors';
-import { defaultOf } from '../session/settings';
 import { isLoopbackHost } from './streamConfig';
 import { assertTrustedFor } from './credentialHosts';
 
@@ -25,9 +24,16 @@ export class StaticTokenProvider implements TokenProvider {
   secrets(): string[] { return [this.token]; }
 }
 
-/** Defaults live in package.json (the settings' one home). */
-export const DEFAULT_IMS_URL = defaultOf('imsUrl');
-export const DEFAULT_SCOPES = defaultOf('scopes');
+/**
+ * What IMS is asked when the user set nothing. The values live in package.json
+ * (the settings' one home, read in session/settings.ts); the caller passes them
+ * in, so the stream layer never reads settings itself.
+ */
+export interface ImsDefaults {
+  imsUrl: string;
+  /** Comma-separated. */
+  scopes: string;
+}
 
 export interface ClientCredentials {
   clientId: string;
@@ -37,6 +43,8 @@ export interface ClientCredentials {
   imsUrl?: string;
   /** Hosts the user allowed to receive the secret besides https *.adobelogin.com (see credentialHosts.ts). */
   trustedHosts?: readonly string[];
+  /** Used when `imsUrl` is unset or `scopes` blank. */
+  defaults: ImsDefaults;
 }
 
 /**
@@ -55,7 +63,7 @@ export class ImsTokenProvider implements TokenProvider {
       throw new LiveStreamError('config', 'Client id and client secret are both required.', 'permanent', 'Set the client id and secret.');
     }
     let url: URL;
-    try { url = new URL(creds.imsUrl ?? DEFAULT_IMS_URL); } catch {
+    try { url = new URL(creds.imsUrl ?? creds.defaults.imsUrl); } catch {
       throw new LiveStreamError('config', 'The IMS token URL is not a valid URL.', 'permanent', 'Fix the IMS URL setting.');
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
@@ -91,7 +99,7 @@ export class ImsTokenProvider implements TokenProvider {
       grant_type: 'client_credentials',
       client_id: this.creds.clientId,
       client_secret: this.creds.clientSecret,
-      scope: this.creds.scopes?.trim() || DEFAULT_SCOPES,
+      scope: this.creds.scopes?.trim() || this.creds.defaults.scopes,
     }).toString();
     let res;
     try {

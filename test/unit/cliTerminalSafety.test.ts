@@ -9,7 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { escapeControls, redact, secretForms } from '../../src/stream/logger';
+import { escapeControls } from '../../src/shared/escapeControls';
+import { redact, secretForms } from '../../src/stream/logger';
 import { StatusLine } from '../../src/cli/statusLine';
 import { ScriptedServer, until } from '../support/engineHelpers';
 

@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { FileCooldownStore, MemoryCooldownStore } from '../../src/stream/cooldownStore';
 import { LiveStreamEngine, type EngineOptions } from '../../src/stream/liveStreamEngine';
 import { StaticTokenProvider, ImsTokenProvider } from '../../src/stream/tokens';
+import { IMS_DEFAULTS } from '../../src/session/settings';
 import { FakeClock } from '../support/fakeClock';
 import { collectHits, ScriptedServer, status, until, waitForState } from '../support/engineHelpers';
 
@@ -369,7 +370,7 @@ describe('LiveStreamEngine', function () {
       });
     });
     try {
-      const tokens = new ImsTokenProvider({ clientId: 'cid', clientSecret: 's3cret-value', imsUrl: `${ims.origin}/ims/token/v3` }, clock);
+      const tokens = new ImsTokenProvider({ clientId: 'cid', clientSecret: 's3cret-value', imsUrl: `${ims.origin}/ims/token/v3`, defaults: IMS_DEFAULTS }, clock);
       assert.equal(await tokens.getToken(), 'tok-1');
       assert.equal(await tokens.getToken(), 'tok-1', 'cached');
       await clock.advance(86399_000 - 5 * 60_000 - 1);
@@ -398,7 +399,7 @@ describe('LiveStreamEngine', function () {
     const ims = await ScriptedServer.start();
     ims.otherwise(status(400, '{"error":"invalid_client","error_description":"bad secret s3cret-value"}'));
     try {
-      const tokens = new ImsTokenProvider({ clientId: 'cid', clientSecret: 's3cret-value', imsUrl: `${ims.origin}/ims/token/v3` }, clock);
+      const tokens = new ImsTokenProvider({ clientId: 'cid', clientSecret: 's3cret-value', imsUrl: `${ims.origin}/ims/token/v3`, defaults: IMS_DEFAULTS }, clock);
       const e = make({ tokens });
       await e.start();
       const s = e.snapshot();
