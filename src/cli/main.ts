@@ -1,8 +1,7 @@
 import { systemClock } from '../stream/clock';
 import { FileCooldownStore, defaultStateDir } from '../stream/cooldownStore';
-import { ConfigError } from '../stream/streamConfig';
 import { LiveStreamEngine } from '../stream/liveStreamEngine';
-import { LiveStreamError } from '../stream/errors';
+import { ConfigError, LiveStreamError, UntrustedHostError } from '../stream/errors';
 import { escapeControls } from '../shared/escapeControls';
 import { redact, type Logger } from '../stream/logger';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
@@ -11,7 +10,7 @@ import { MIN_FAILURE_BACKOFF_MS } from '../stream/reconnectPolicy';
 import { stateLine } from '../shared/statusView';
 import { IMS_DEFAULTS } from '../session/settings';
 import { ImsTokenProvider, StaticTokenProvider, type TokenProvider } from '../stream/tokens';
-import { assertTrustedFor, UntrustedHostError } from '../stream/credentialHosts';
+import { assertTrustedFor } from '../stream/credentialHosts';
 import { isLoopbackHost } from '../stream/streamConfig';
 import { parseCli, USAGE, UsageError, type MockArgs, type TailArgs } from './args';
 import { StatusLine } from './statusLine';

@@ -9,8 +9,9 @@ import { shouldLog, type Logger } from '../stream/logger';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
 import type { MockLiveStreamServer } from '../mock/mockServer';
 import { IMS_DEFAULTS, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
-import { assertTrustedFor, UntrustedHostError, type SecretKind } from '../stream/credentialHosts';
-import { buildStreamUrl, ConfigError, streamKey, type StreamOptions } from '../stream/streamConfig';
+import { assertTrustedFor } from '../stream/credentialHosts';
+import { ConfigError, UntrustedHostError, UserError, type SecretKind } from '../stream/errors';
+import { buildStreamUrl, streamKey, type StreamOptions } from '../stream/streamConfig';
 import type { TokenProvider } from '../stream/tokens';
 
 /** Loaded on first connect (see connectionRuntime.ts). */
@@ -20,14 +21,6 @@ const runtime = () => import('./connectionRuntime');
 export type Credentials =
   | { kind: 'accessToken'; token: string }
   | { kind: 'clientCredentials'; clientId: string; clientSecret: string };
-
-/** A problem the user must fix; `action` names what helps ('settings' | 'credentials'). */
-export class UserError extends Error {
-  constructor(message: string, readonly action?: 'settings' | 'credentials' | 'takeover' | 'trustHost', readonly setting?: string, readonly host?: string) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
 
 export interface ServiceDeps {
   /** Folder shared by all windows of the profile (VS Code global storage). */

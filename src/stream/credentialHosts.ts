@@ -1,3 +1,4 @@
+import { UntrustedHostError, type SecretKind } from './errors';
 import { isLoopbackHost } from './streamConfig';
 
 /**
@@ -10,20 +11,10 @@ import { isLoopbackHost } from './streamConfig';
  * application-scoped setting `liveStream.trustedHosts` (a workspace cannot set
  * it) or a modal confirmation naming the host, remembered per host.
  */
-export type SecretKind = 'token' | 'clientSecret';
-
 const HOME: Record<SecretKind, { domain: string; what: string; setting: string }> = {
   token: { domain: 'adobe.net', what: 'access token', setting: 'liveStream.streamUrl' },
   clientSecret: { domain: 'adobelogin.com', what: 'client secret', setting: 'liveStream.auth.imsUrl' },
 };
-
-/** The secret would go to a host nobody vouched for; nothing was sent. */
-export class UntrustedHostError extends Error {
-  constructor(readonly host: string, readonly kind: SecretKind, readonly setting: string, message: string) {
-    super(message);
-    this.name = 'UntrustedHostError';
-  }
-}
 
 /** `host[:port]`, lower case, without a trailing dot: the key of an allow-list entry. */
 export function hostKey(url: URL): string {

@@ -1,6 +1,7 @@
 /**
- * What each Live Stream answer means and what the engine does about it
- * (the table in docs: livestream-api.md "Status codes").
+ * The error classes of the connection and the session, in one module, and what
+ * each Live Stream answer means and what the engine does about it (the table in
+ * docs: livestream-api.md "Status codes").
  */
 export type Disposition =
   /** Wait the (backed-off) cooldown, then try again. */
@@ -39,23 +40,39 @@ export function classifyStatus(status: number): Classification {
   return { disposition: 'permanent', explanation: `Unexpected answer ${status} from the stream; not retrying. Check the stream URL and proxy settings.` };
 }
 
-/** Symbolic (non-HTTP) causes with their explanations. */
-export const SYMBOLIC: Record<string, Classification> = {
+/**
+ * The symbolic (non-HTTP) causes, a closed set: an unknown code is a compile
+ * error, never silently explained as something else.
+ */
+export type SymbolicCode =
+  | 'untrusted-host' | 'redirect-refused' | 'too-many-redirects'
+  | 'idle-timeout' | 'stream-ended' | 'network' | 'bad-gzip'
+  | 'token' | 'config' | 'user';
+
+/** An HTTP status as text ('409'): made only by `LiveStreamError.http`. */
+export type HttpCode = `${number}`;
+
+/** What `LiveStreamError.code` (and so the model's `LastError.code`) can be. */
+export type ErrorCode = SymbolicCode | HttpCode;
+
+/** Symbolic causes with their explanations. */
+export const SYMBOLIC: Readonly<Record<SymbolicCode, Classification>> = {
   'untrusted-host': { disposition: 'permanent', explanation: 'The stream URL points to a host that may not receive your credentials; nothing was sent. Use the URL Adobe provisioned, or allow the host in your user settings.' },
   'redirect-refused': { disposition: 'permanent', explanation: 'A redirect pointed somewhere credentials must not go; not following it. Check the stream URL.' },
   'too-many-redirects': { disposition: 'permanent', explanation: 'More than 5 redirects: not following further. Check the stream URL.' },
   'idle-timeout': { disposition: 'retry', explanation: 'No bytes for longer than the idle timeout: treating the connection as lost and reconnecting after the cooldown.' },
   'stream-ended': { disposition: 'retry', explanation: 'The server closed the stream: reconnecting after the cooldown.' },
   'network': { disposition: 'retry', explanation: 'Network error: reconnecting after the cooldown.' },
+  'bad-gzip': { disposition: 'retry', explanation: "The stream's gzip data was corrupt: treating the connection as lost and reconnecting after the cooldown." },
   'token': { disposition: 'auth', explanation: 'Could not get an access token from Adobe IMS: check the client id, secret and scopes.' },
   'config': { disposition: 'permanent', explanation: 'Invalid configuration: nothing was sent.' },
   'user': { disposition: 'permanent', explanation: 'Disconnected by you.' },
 };
 
-/** An error the engine can explain; `code` is the HTTP status as text or a symbolic code. */
+/** An error the engine can explain: an HTTP answer (`http`) or a symbolic cause (`symbolic`). */
 export class LiveStreamError extends Error {
-  constructor(
-    readonly code: string,
+  private constructor(
+    readonly code: ErrorCode,
     message: string,
     readonly disposition: Disposition,
     readonly explanation: string,
@@ -67,12 +84,13 @@ export class LiveStreamError extends Error {
 
   static http(status: number, body: string): LiveStreamError {
     const c = classifyStatus(status);
-    return new LiveStreamError(String(status), describeBody(status, body), c.disposition, c.explanation, status);
+    return new LiveStreamError(String(status) as HttpCode, describeBody(status, body), c.disposition, c.explanation, status);
   }
 
-  static symbolic(code: keyof typeof SYMBOLIC | string, message: string): LiveStreamError {
-    const c = SYMBOLIC[code] ?? SYMBOLIC.network;
-    return new LiveStreamError(code, message, c.disposition, c.explanation);
+  /** A symbolic cause; `explanation` replaces the table's when the caller knows better what helps. */
+  static symbolic(code: SymbolicCode, message: string, explanation?: string): LiveStreamError {
+    const c = SYMBOLIC[code];
+    return new LiveStreamError(code, message, c.disposition, explanation ?? c.explanation);
   }
 }
 
@@ -92,4 +110,44 @@ export function describeBody(status: number, body: string): string {
   }
   const head = Buffer.from(trimmed, 'utf8').subarray(0, 500).toString('utf8');
   return head ? `HTTP ${status}: ${head}` : `HTTP ${status}`;
+}
+
+/** A stream option is invalid; nothing was sent. `option` names it. */
+export class ConfigError extends Error {
+  constructor(readonly option: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A redirect would take the credentials somewhere they must not go (see redirectPolicy.ts). */
+export class RedirectRefused extends Error {
+  constructor(readonly host: string, message: string) {
+    super(message);
+    this.name = 'RedirectRefused';
+  }
+}
+
+/** Which secret a host check is about: the bearer token or the OAuth client secret. */
+export type SecretKind = 'token' | 'clientSecret';
+
+/** The secret would go to a host nobody vouched for; nothing was sent (see credentialHosts.ts). */
+export class UntrustedHostError extends Error {
+  constructor(readonly host: string, readonly kind: SecretKind, readonly setting: string, message: string) {
+    super(message);
+    this.name = 'UntrustedHostError';
+  }
+}
+
+/** Why an established stream ended (the engine records it as a loss). */
+export class StreamLoss extends Error {
+  constructor(readonly code: SymbolicCode, message: string) { super(message); }
+}
+
+/** A problem the user must fix; `action` names what helps. */
+export class UserError extends Error {
+  constructor(message: string, readonly action?: 'settings' | 'credentials' | 'takeover' | 'trustHost', readonly setting?: string, readonly host?: string) {
+    super(message);
+    this.name = 'UserError';
+  }
 }

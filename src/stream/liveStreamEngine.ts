@@ -3,18 +3,18 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { systemClock, withLongTimers, type Clock, type TimerHandle } from './clock';
 import { checkCooldownRecord, MemoryCooldownStore, type CooldownRecord, type CooldownStore } from './cooldownStore';
 import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_CHARS } from './dedupe';
-import { LiveStreamError } from './errors';
+import { ConfigError, LiveStreamError, RedirectRefused, StreamLoss, UntrustedHostError } from './errors';
 import { hitKey, parseRecord } from './losslessJson';
 import { escapeControls } from '../shared/escapeControls';
 import { nullLogger, redact, shouldLog, type Logger } from './logger';
 import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from '../shared/model';
 import { RateMeter } from './rateMeter';
 import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';
-import { MAX_REDIRECTS, nextRedirectUrl, RedirectRefused } from './redirectPolicy';
+import { MAX_REDIRECTS, nextRedirectUrl } from './redirectPolicy';
 import { DEFAULT_MAX_RECORD_BYTES, RecordSplitter } from './recordSplitter';
-import { buildStreamUrl, ConfigError, displayUrl, streamKey, type StreamOptions } from './streamConfig';
+import { buildStreamUrl, displayUrl, streamKey, type StreamOptions } from './streamConfig';
 import { discardBody, readCapped, type TokenProvider } from './tokens';
-import { assertTrustedFor, UntrustedHostError } from './credentialHosts';
+import { assertTrustedFor } from './credentialHosts';
 
 export interface EngineOptions {
   stream: StreamOptions;
@@ -66,11 +66,6 @@ type Listener<T> = (v: T) => void;
 function iso(t: number): string {
   const d = new Date(t);
   return Number.isNaN(d.getTime()) ? String(t) : d.toISOString();
-}
-
-/** Why a connected stream ended. */
-class StreamLoss extends Error {
-  constructor(readonly code: string, message: string) { super(message); }
 }
 
 /**

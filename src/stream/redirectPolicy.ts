@@ -1,3 +1,4 @@
+import { RedirectRefused } from './errors';
 import { isLoopbackHost } from './streamConfig';
 
 /**
@@ -7,13 +8,6 @@ import { isLoopbackHost } from './streamConfig';
  * host under adobe.net. Never an https → http downgrade.
  */
 export const MAX_REDIRECTS = 5;
-
-export class RedirectRefused extends Error {
-  constructor(readonly host: string, message: string) {
-    super(message);
-    this.name = 'RedirectRefused';
-  }
-}
 
 /**
  * Resolves `location` against `current`, checks it, and carries over query

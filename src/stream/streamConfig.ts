@@ -2,6 +2,8 @@
  * Stream options, validated before any request is made: a bad value is a clear
  * error naming the option, never a 400 from the server.
  */
+import { ConfigError } from './errors';
+
 export type ResetMode = 'smallest' | 'largest';
 
 export interface StreamOptions {
@@ -13,13 +15,6 @@ export interface StreamOptions {
   smoothing?: boolean;
   /** 1..7200 seconds; only sent with smoothing. */
   smoothingBucketSize?: number;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly option: string, message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);

@@ -17,7 +17,7 @@ export interface TokenProvider {
 /** A pasted access token: nothing to refresh. */
 export class StaticTokenProvider implements TokenProvider {
   constructor(private readonly token: string) {
-    if (!token.trim()) throw new LiveStreamError('config', 'The access token is empty.', 'permanent', 'Set an access token.');
+    if (!token.trim()) throw LiveStreamError.symbolic('config', 'The access token is empty.', 'Set an access token.');
   }
   async getToken(): Promise<string> { return this.token.trim(); }
   invalidate(): boolean { return false; }
@@ -60,19 +60,19 @@ export class ImsTokenProvider implements TokenProvider {
 
   constructor(private readonly creds: ClientCredentials, private readonly clock: Clock, private readonly timeoutMs = 30_000) {
     if (!creds.clientId.trim() || !creds.clientSecret.trim()) {
-      throw new LiveStreamError('config', 'Client id and client secret are both required.', 'permanent', 'Set the client id and secret.');
+      throw LiveStreamError.symbolic('config', 'Client id and client secret are both required.', 'Set the client id and secret.');
     }
     let url: URL;
     try { url = new URL(creds.imsUrl ?? creds.defaults.imsUrl); } catch {
-      throw new LiveStreamError('config', 'The IMS token URL is not a valid URL.', 'permanent', 'Fix the IMS URL setting.');
+      throw LiveStreamError.symbolic('config', 'The IMS token URL is not a valid URL.', 'Fix the IMS URL setting.');
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-      throw new LiveStreamError('config', `The IMS token URL must use https, got ${url.origin}`, 'permanent', 'Fix the IMS URL setting.');
+      throw LiveStreamError.symbolic('config', `The IMS token URL must use https, got ${url.origin}`, 'Fix the IMS URL setting.');
     }
     try {
       assertTrustedFor(url, 'clientSecret', creds.trustedHosts);
     } catch (e) {
-      throw new LiveStreamError('untrusted-host', (e as Error).message, 'permanent', 'Use Adobe IMS (ims-na1.adobelogin.com), or allow the host in your user settings.');
+      throw LiveStreamError.symbolic('untrusted-host', (e as Error).message, 'Use Adobe IMS (ims-na1.adobelogin.com), or allow the host in your user settings.');
     }
     this.url = url;
   }

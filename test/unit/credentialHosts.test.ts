@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Agent } from 'undici';
 import { makeLoopbackCert } from '../../scripts/setup/tls.mjs';
-import { assertTrustedFor, isTrustedFor, UntrustedHostError } from '../../src/stream/credentialHosts';
+import { assertTrustedFor, isTrustedFor } from '../../src/stream/credentialHosts';
+import { UntrustedHostError } from '../../src/stream/errors';
 import { LiveStreamEngine } from '../../src/stream/liveStreamEngine';
 import { nullLogger } from '../../src/stream/logger';
 import { parseSettings, type Settings } from '../../src/session/settings';
-import { StreamService, UserError, type Credentials } from '../../src/session/streamService';
+import { StreamService, type Credentials } from '../../src/session/streamService';
+import { UserError } from '../../src/stream/errors';
 import { StaticTokenProvider } from '../../src/stream/tokens';
 import { until, waitForState } from '../support/engineHelpers';
 

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { MIN_FAILURE_BACKOFF_MS, ReconnectPolicy } from '../../src/stream/reconnectPolicy';
 import { DedupeWindow } from '../../src/stream/dedupe';
-import { nextRedirectUrl, RedirectRefused } from '../../src/stream/redirectPolicy';
-import { classifyStatus, describeBody, LiveStreamError } from '../../src/stream/errors';
-import { buildStreamUrl, ConfigError, streamKey } from '../../src/stream/streamConfig';
+import { nextRedirectUrl } from '../../src/stream/redirectPolicy';
+import { classifyStatus, ConfigError, describeBody, LiveStreamError, RedirectRefused, SYMBOLIC } from '../../src/stream/errors';
+import { buildStreamUrl, streamKey } from '../../src/stream/streamConfig';
 
 describe('ReconnectPolicy', () => {
   it('doubles from the cooldown on each consecutive failure, capped at 10 minutes', () => {
@@ -115,6 +115,16 @@ describe('status classification', () => {
     assert.equal(e.code, '409');
     const long = describeBody(418, 'x'.repeat(2000));
     assert.equal(long, `HTTP 418: ${'x'.repeat(500)}`);
+  });
+  it('symbolic codes are a closed set, each with its own explanation', () => {
+    const bad = LiveStreamError.symbolic('bad-gzip', 'corrupt');
+    assert.equal(bad.disposition, 'retry');
+    assert.notEqual(bad.explanation, SYMBOLIC.network.explanation, 'corrupt gzip is not explained as a network error');
+    const explanations = Object.values(SYMBOLIC).map((c) => c.explanation);
+    assert.equal(new Set(explanations).size, explanations.length);
+    // @ts-expect-error an unknown code does not compile (it used to be explained as "Network error")
+    assert.throws(() => LiveStreamError.symbolic('no-such-code', 'x'));
+    assert.equal(LiveStreamError.symbolic('config', 'empty', 'Set an access token.').explanation, 'Set an access token.');
   });
 });
 
