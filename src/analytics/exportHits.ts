@@ -5,7 +5,9 @@
  * NDJSON and JSON reuse each hit's exact record text (`raw`): ids above 2^53 keep
  * their digits because nothing is re-serialized.
  */
-import { hitType, idText, isoTime, own, scalarText, secondsToMs, eventsText, visitorText, isRecord } from './decode';
+import { eventsText } from './events';
+import { idText, isRecord, own, scalarText } from './recordAccess';
+import { hitType, isoTime, secondsToMs, visitorText } from './summary';
 
 export type ExportFormat = 'ndjson' | 'json' | 'csv';
 

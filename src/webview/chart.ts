@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import { secondsToMs } from '../analytics/decode';
+import { secondsToMs } from '../analytics/summary';
 import { h } from './dom';
 import { RateBuckets } from './rate';
 

@@ -1,5 +1,4 @@
-import type { DecodedGroup } from '../analytics/decode';
-import { decodeHit } from '../analytics/decode';
+import { decodeHit, type DecodedGroup } from '../analytics/decodeHit';
 import { MAX_DISPLAY_DEPTH, type Hit } from '../shared/model';
 import { button, h, icon } from './dom';
 import { fmtBytes, fmtCount, fmtDateTime, prettyJson, revealInvisible } from './format';

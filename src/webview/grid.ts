@@ -1,5 +1,5 @@
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from '@tanstack/virtual-core';
-import type { RowSummary } from '../analytics/decode';
+import type { RowSummary } from '../analytics/summary';
 import { h, setText } from './dom';
 import type { Hit } from '../shared/model';
 import { cellText, clip, fmtBytes, fmtDateTime, fmtDuration, fmtTime, UNUSUAL_LAG_MS } from './format';

@@ -1,6 +1,5 @@
 import type { Hit } from '../shared/model';
-import type { RowSummary } from '../analytics/decode';
-import { summarize } from '../analytics/decode';
+import { summarize, type RowSummary } from '../analytics/summary';
 
 /** A kept hit plus its table summary, computed on first render only (most rows are never on screen). */
 export interface Row {

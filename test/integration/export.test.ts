@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
 import type { StoredHit } from '../../src/shared/model';
 import { compileFilter } from '../../src/analytics/filter/compileFilter';
-import { hitType } from '../../src/analytics/decode';
+import { hitType } from '../../src/analytics/summary';
 import {
   clickWebview, fillWorkbench, inputValue, pressWebview, pressWorkbench, queryWebview, queryWorkbench, requireHarness, typeWebview, waitFor, waitForWebview,
 } from './harness';

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import {
-  decodeHit, eventValue, flattenValues, formatPath, formatRevenue, getPath, hitType, parsePath, summarize,
-  type DecodedGroup,
-} from '../../src/analytics/decode';
+import { decodeHit, type DecodedGroup } from '../../src/analytics/decodeHit';
+import { eventValue, formatRevenue } from '../../src/analytics/decimals';
+import { flattenValues, formatPath, getPath, parsePath } from '../../src/analytics/paths';
+import { hitType, summarize } from '../../src/analytics/summary';
 
 const fixturePath = join(__dirname, '../fixtures/adobe-sample-hit.json');
 

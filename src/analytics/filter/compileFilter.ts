@@ -51,10 +51,11 @@
  * never matches a regex term).
  */
 import { compileUserRegex } from './userRegex';
-import {
-  centsText, eventText, flattenValues, hitType, idText, isRecord, lookupKey, own, parsePath, urlParts,
-  type HitType,
-} from '../decode';
+import { centsText, eventText } from '../decimals';
+import { COMMERCE_BY_LOWER } from '../events';
+import { flattenValues, parsePath } from '../paths';
+import { idText, isRecord, lookupKey, nonEmpty, own } from '../recordAccess';
+import { hitType, urlParts, type HitType } from '../summary';
 
 export interface FilterError {
   message: string;
@@ -88,8 +89,6 @@ const MAX_REGEX_SUBJECT = 64 * 1024;
 const MAX_DEPTH = 8;
 const EMPTY: Rec = {};
 
-// Adobe's spelling of the named events, by lower-case name.
-const COMMERCE_EVENTS = new Map(['purchase', 'prodView', 'scOpen', 'scView', 'scAdd', 'scRemove', 'scCheckout'].map((k) => [k.toLowerCase(), k]));
 const HIT_TYPES: readonly HitType[] = ['page', 'link', 'commerce', 'other'];
 
 // Canonical spellings of common top-level fields: with these, a lower-cased field
@@ -124,13 +123,6 @@ function visit(v: unknown, pred: Pred, depth: number): boolean {
       return false;
     default: return false;
   }
-}
-
-function nonEmpty(v: unknown): boolean {
-  if (v === undefined || v === null || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (isRecord(v)) { for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) return true; return false; }
-  return true;
 }
 
 /**
@@ -253,13 +245,13 @@ function resolveField(raw: string): Access | undefined {
     if (/^prop\d{1,9}$/.test(l)) return pathAccess(['props', l], true);
     if (l === 'site_section') return anyOf([pathAccess(['site_section'], true), pathAccess(['props', 'site_section'], true)]);
     if (/^event\d{1,9}$/.test(l)) return eventAccess(l, true);
-    const named = COMMERCE_EVENTS.get(l);
+    const named = COMMERCE_BY_LOWER.get(l);
     if (named) return eventAccess(named, true);
     const known = KNOWN_TOP.get(l);
     return known ? pathAccess([known], true) : pathAccess(segs);
   }
   if (segs.length === 2 && lower[0] === 'products' && lower[1] === 'revenue') return revenueAccess;
-  if (segs.length === 2 && lower[0] === 'events') return eventAccess(COMMERCE_EVENTS.get(lower[1]!) ?? segs[1]!, false);
+  if (segs.length === 2 && lower[0] === 'events') return eventAccess(COMMERCE_BY_LOWER.get(lower[1]!) ?? segs[1]!, false);
   return pathAccess(segs.map((s, i) => (i === 0 ? KNOWN_TOP.get(lower[0]!) ?? s : s)));
 }
 
