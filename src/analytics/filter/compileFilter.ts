@@ -46,16 +46,16 @@
  * length whatever the pattern: `(a+)+$` cannot backtrack. Backreferences and
  * lookaround are refused with an error naming them; flags `i`, `m`, `s` (and
  * `u`) work, `g`, `y`, `d` are ignored. Patterns are limited to 500 characters
- * and to a compiled RE2 program of 500 instructions (an error names the
+ * and to a compiled RE2 program of 1000 instructions, MAX_PROGRAM (an error names the
  * too-expensive term), and only values up to 64 KiB are tested (a longer value
  * never matches a regex term).
  */
+import { flattenValues } from '../paths';
+import { isRecord, type Rec } from '../recordAccess';
+import { hitType, type HitType } from '../summary';
+import { fieldAccess, type Pred } from './fieldAccess';
+import { mineTerm } from './mineTerm';
 import { compileUserRegex } from './userRegex';
-import { centsText, eventText } from '../decimals';
-import { COMMERCE_BY_LOWER } from '../events';
-import { flattenValues, parsePath } from '../paths';
-import { idText, isRecord, lookupKey, nonEmpty, own } from '../recordAccess';
-import { hitType, urlParts, type HitType } from '../summary';
 
 export interface FilterError {
   message: string;
@@ -71,188 +71,16 @@ export interface CompiledFilter {
   test(data: Record<string, unknown>): boolean;
 }
 
-type Rec = Record<string, unknown>;
-type Pred = (s: string) => boolean;
-
-/** How a field name reaches values in a hit. */
-interface Access {
-  /** True when some value of the field satisfies `pred`. */
-  any(d: Rec, pred: Pred): boolean;
-  /** Present and not empty. */
-  has(d: Rec): boolean;
-}
-
 interface Term { cost: number; test: (d: Rec) => boolean }
 
 const MAX_REGEX = 500;
 const MAX_REGEX_SUBJECT = 64 * 1024;
-const MAX_DEPTH = 8;
 const EMPTY: Rec = {};
 
 const HIT_TYPES: readonly HitType[] = ['page', 'link', 'commerce', 'other'];
 
-// Canonical spellings of common top-level fields: with these, a lower-cased field
-// name in the filter finds the key with one exact lookup instead of a scan.
-const KNOWN_TOP = new Map(['pageName', 'pageURL', 'referrer', 'reportSuite', 'visIdHigh', 'visIdLow', 'mcVisIdHigh',
-  'mcVisIdLow', 'customVisId', 'visIdType', 'hitIdHigh', 'hitIdLow', 'timeGMT', 'receivedTimeGMT', 'userAgent', 'browser',
-  'operatingSystem', 'geoCity', 'geoCountry', 'geoRegion', 'geoZip', 'geoDMA', 'currency', 'channel', 'server', 'pageType',
-  'linkType', 'linkName', 'linkURL', 'pageEvent', 'pageEventType', 'language', 'languageAbbrev', 'ip', 'domain',
-  'connectionType', 'carrier', 'hitSource', 'bot', 'exclude', 'products', 'events', 'evars', 'props', 'mvvars',
-  'hierarchies', 'tnt', 'tntAction', 'transactionId', 'site_section'].map((k) => [k.toLowerCase(), k]));
-
-// ---------------------------------------------------------------------------
-// Value access
-
 function isWs(c: string | undefined): boolean {
   return c !== undefined && /\s/.test(c);
-}
-
-/** Calls `pred` on every scalar under `v` (strings, numbers, booleans; not null). */
-function visit(v: unknown, pred: Pred, depth: number): boolean {
-  switch (typeof v) {
-    case 'string': return pred(v);
-    case 'number': case 'bigint': return pred(String(v));
-    case 'boolean': return pred(v ? 'true' : 'false');
-    case 'object':
-      if (v === null || depth >= MAX_DEPTH) return false;
-      if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) if (visit(v[i], pred, depth + 1)) return true;
-      } else {
-        for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k) && visit((v as Rec)[k], pred, depth + 1)) return true;
-      }
-      return false;
-    default: return false;
-  }
-}
-
-/**
- * A path of keys; arrays on the way are searched element by element unless the
- * segment is an index. Keys match case-insensitively unless `exact` (used for
- * Adobe's own spellings, where the fallback scan of an object's keys on every
- * miss would be wasted work).
- */
-function pathAccess(segs: readonly string[], exact = false): Access {
-  const n = segs.length;
-  const get = exact ? ownProp : lookupKey;
-  const lowers = segs.map((s) => s.toLowerCase());
-  const isIndex = segs.map((s) => /^\d{1,9}$/.test(s));
-  if (n === 1) {
-    // The common case (pageName:…): one lookup, no walk.
-    const key = segs[0]!, lower = lowers[0]!;
-    return {
-      any: (d, pred) => { const v = get(d, key, lower); return v !== undefined && visit(v, pred, 0); },
-      has: (d) => nonEmpty(get(d, key, lower)),
-    };
-  }
-  // pred null: presence test (has:) instead of value test.
-  const walk = (node: unknown, i: number, depth: number, pred: Pred | null): boolean => {
-    if (i === n) return pred ? visit(node, pred, 0) : nonEmpty(node);
-    if (Array.isArray(node)) {
-      if (isIndex[i]) { const x: unknown = node[Number(segs[i])]; return x !== undefined && walk(x, i + 1, depth + 1, pred); }
-      if (depth >= MAX_DEPTH) return false;
-      for (let j = 0; j < node.length; j++) if (walk(node[j], i, depth + 1, pred)) return true;
-      return false;
-    }
-    if (isRecord(node)) {
-      const v = get(node, segs[i]!, lowers[i]);
-      return v !== undefined && walk(v, i + 1, depth + 1, pred);
-    }
-    return false;
-  };
-  // Straight descent through objects; the recursive walk only once an array is met.
-  const descend = (d: Rec, pred: Pred | null): boolean => {
-    let node: unknown = d;
-    for (let i = 0; i < n; i++) {
-      if (typeof node !== 'object' || node === null) return false;
-      if (Array.isArray(node)) return walk(node, i, i, pred);
-      node = get(node as Rec, segs[i]!, lowers[i]);
-      if (node === undefined) return false;
-    }
-    return pred ? visit(node, pred, 0) : nonEmpty(node);
-  };
-  return { any: (d, pred) => descend(d, pred), has: (d) => descend(d, null) };
-}
-
-/** Own property of a known object; the own-check runs only when something was found. */
-function ownProp(o: Rec, k: string): unknown {
-  const v = o[k];
-  return v !== undefined && Object.prototype.hasOwnProperty.call(o, k) ? v : undefined;
-}
-
-function anyOf(list: readonly Access[]): Access {
-  return {
-    any: (d, pred) => list.some((a) => a.any(d, pred)),
-    has: (d) => list.some((a) => a.has(d)),
-  };
-}
-
-/** An event's value (count × 10^exponent): in `events`, and with `inProducts` in every product's `events`. */
-function eventAccess(name: string, inProducts: boolean): Access {
-  const lower = name.toLowerCase();
-  const valueIn = (events: unknown, pred: Pred): boolean => {
-    if (!isRecord(events)) return false;
-    const v = lookupKey(events, name, lower);
-    if (v === undefined || v === null) return false;
-    const s = eventText(v);
-    return s !== '' && pred(s);
-  };
-  const presentIn = (events: unknown): boolean => {
-    if (!isRecord(events)) return false;
-    const v = lookupKey(events, name, lower);
-    return v !== undefined && v !== null;
-  };
-  const inAnyProduct = (d: Rec, f: (events: unknown) => boolean): boolean => {
-    if (!inProducts) return false;
-    const products = own(d, 'products');
-    if (!Array.isArray(products)) return false;
-    const n = Math.min(products.length, 1000);
-    for (let i = 0; i < n; i++) {
-      const p: unknown = products[i];
-      if (isRecord(p) && f(own(p, 'events'))) return true;
-    }
-    return false;
-  };
-  return {
-    any: (d, pred) => valueIn(own(d, 'events'), pred) || inAnyProduct(d, (e) => valueIn(e, pred)),
-    has: (d) => presentIn(own(d, 'events')) || inAnyProduct(d, presentIn),
-  };
-}
-
-/** products[*].revenue as sent (cents) and as an amount ("17.99"). */
-const revenueAccess: Access = (() => {
-  const base = pathAccess(['products', 'revenue'], true);
-  return {
-    any: (d, pred) => base.any(d, (s) => {
-      if (pred(s)) return true;
-      const amount = centsText(s);
-      return amount !== '' && pred(amount);
-    }),
-    has: base.has,
-  };
-})();
-
-const typeAccess: Access = { any: (d, pred) => pred(hitType(d)), has: () => true };
-
-/** Resolves a field name of the language to its access; undefined when the name is not a valid path. */
-function resolveField(raw: string): Access | undefined {
-  const segs = parsePath(raw);
-  if (!segs) return undefined;
-  const lower = segs.map((s) => s.toLowerCase());
-  if (segs.length === 1) {
-    const l = lower[0]!;
-    if (l === 'type') return typeAccess;
-    if (/^evar\d{1,9}$/.test(l) || l === 'campaign') return pathAccess(['evars', 'evars', l], true);
-    if (/^prop\d{1,9}$/.test(l)) return pathAccess(['props', l], true);
-    if (l === 'site_section') return anyOf([pathAccess(['site_section'], true), pathAccess(['props', 'site_section'], true)]);
-    if (/^event\d{1,9}$/.test(l)) return eventAccess(l, true);
-    const named = COMMERCE_BY_LOWER.get(l);
-    if (named) return eventAccess(named, true);
-    const known = KNOWN_TOP.get(l);
-    return known ? pathAccess([known], true) : pathAccess(segs);
-  }
-  if (segs.length === 2 && lower[0] === 'products' && lower[1] === 'revenue') return revenueAccess;
-  if (segs.length === 2 && lower[0] === 'events') return eventAccess(COMMERCE_BY_LOWER.get(lower[1]!) ?? segs[1]!, false);
-  return pathAccess(segs.map((s, i) => (i === 0 ? KNOWN_TOP.get(lower[0]!) ?? s : s)));
 }
 
 // Lower-cased haystack of every value of a hit, built once per data object.
@@ -266,71 +94,6 @@ function allValuesLower(d: Rec): string {
     allValuesCache.set(d, s);
   }
   return s;
-}
-
-// ---------------------------------------------------------------------------
-// is:mine
-
-function mineTerm(entries: readonly string[]): (d: Rec) => boolean {
-  const ids = new Set<string>();
-  const hosts = new Set<string>();
-  // high:low pairs indexed by low, so a hit is checked without building strings.
-  const pairs = new Map<string, Set<string>>();
-  const addPair = (high: string, low: string) => {
-    let s = pairs.get(low);
-    if (!s) pairs.set(low, (s = new Set()));
-    s.add(high);
-  };
-  const noZeros = (s: string) => s.replace(/^0+(?=\d)/, '');
-  for (const e of entries) {
-    ids.add(e);
-    hosts.add(e.toLowerCase());
-    let m = /^(\d{1,20}):(\d{1,20})$/.exec(e);
-    if (m) addPair(noZeros(m[1]!), noZeros(m[2]!));
-    // The 38-digit Experience Cloud ID is mcVisIdHigh and mcVisIdLow, 19 digits each.
-    m = /^(\d{19})(\d{19})$/.exec(e);
-    if (m) addPair(noZeros(m[1]!), noZeros(m[2]!));
-    // An s_vi cookie value: [CS]v1|HIGHHEX-LOWHEX[CE].
-    m = /^(?:\[CS\]v1\|)?([0-9A-Fa-f]{1,16})-([0-9A-Fa-f]{1,16})(?:\[CE\])?$/.exec(e);
-    if (m) addPair(BigInt(`0x${m[1]}`).toString(), BigInt(`0x${m[2]}`).toString());
-    if (e.includes('://')) { const h = urlParts(e).host; if (h) hosts.add(h); }
-  }
-  const pair = (d: Rec, high: string, low: string): boolean => {
-    const l = idText(own(d, low));
-    if (l === '') return false;
-    if (ids.has(l)) return true;
-    const highs = pairs.get(l);
-    return highs !== undefined && highs.has(idText(own(d, high)));
-  };
-  return (d) => {
-    if (pair(d, 'visIdHigh', 'visIdLow') || pair(d, 'mcVisIdHigh', 'mcVisIdLow')) return true;
-    const custom = idText(own(d, 'customVisId'));
-    if (custom && ids.has(custom)) return true;
-    const mc = idText(own(d, 'mcVisId'));
-    if (mc && ids.has(mc)) return true;
-    const url = own(d, 'pageURL');
-    if (typeof url !== 'string') return false;
-    const host = hostOf(url);
-    if (host === '') return false;
-    if (hosts.has(host)) return true;
-    const colon = host.lastIndexOf(':');
-    return colon > 0 && hosts.has(host.slice(0, colon)); // entry without the port
-  };
-}
-
-/** Lower-cased host of an absolute URL, by index arithmetic (this runs per hit). */
-function hostOf(url: string): string {
-  const i = url.indexOf('//');
-  if (i < 0 || i > 12) return '';
-  let e = i + 2;
-  const n = Math.min(url.length, i + 2 + 512);
-  while (e < n) {
-    const c = url.charCodeAt(e);
-    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */ || c === 92 /* \ */) break;
-    e++;
-  }
-  const auth = url.slice(i + 2, e);
-  return auth.slice(auth.lastIndexOf('@') + 1).toLowerCase();
 }
 
 // ---------------------------------------------------------------------------
@@ -427,7 +190,7 @@ function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result
 
   if (op === ':' && fieldLower === 'has') {
     if (valueRaw === '') return fail('"has:" needs a field name, e.g. has:evar5', start, end);
-    const access = resolveField(valueRaw);
+    const access = fieldAccess(valueRaw);
     if (!access) return fail(`Invalid field name "${show(valueRaw)}"`, opPos + 1, end);
     return wrap((d) => access.has(d), 1);
   }
@@ -441,7 +204,7 @@ function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result
     return fail(`Unknown "is:${show(text)}": use is:mine, is:page, is:link, is:commerce or is:other`, start, end);
   }
 
-  const access = resolveField(rawField);
+  const access = fieldAccess(rawField);
   if (!access) return fail(`Invalid field name "${show(rawField)}"`, negate ? start + 1 : start, opPos);
 
   if (op === '~') {
