@@ -6,10 +6,9 @@
  * their digits because nothing is re-serialized.
  */
 import { eventsText } from './events';
+import type { ExportFormat } from './exportFormat';
 import { idText, isRecord, own, scalarText } from './recordAccess';
 import { hitType, isoTime, secondsToMs, visitorText } from './summary';
-
-export type ExportFormat = 'ndjson' | 'json' | 'csv';
 
 interface ExportableHit { raw: string; data: Record<string, unknown>; receivedAt: number }
 

@@ -3,21 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { once } from 'node:events';
 import { postChecked, type PanelBackend } from './panelBackend';
+import { EXPORT_LABELS, type ExportFormat } from '../analytics/exportFormat';
 import type { Hit, StoredHit } from '../shared/model';
 import { buildPanelHtml } from '../shared/panelHtml';
 import {
   PROTOCOL_VERSION, isWebviewToHost, wireHit,
-  type ExportFormat, type HostToWebview, type WebviewToHost,
+  type HostToWebview, type WebviewToHost,
 } from '../shared/protocol';
 
 /** New hits reach the webview at most this often, coalesced into one `hits` message. */
 const BATCH_INTERVAL_MS = 100;
 
-const EXPORT_FILTERS: Record<ExportFormat, Record<string, string[]>> = {
-  ndjson: { 'NDJSON (one hit per line)': ['ndjson', 'jsonl'] },
-  json: { 'JSON array': ['json'] },
-  csv: { 'CSV': ['csv'] },
-};
+/** File extensions per format, for the save dialog's filter. */
+const EXPORT_EXTENSIONS: Record<ExportFormat, string[]> = { ndjson: ['ndjson', 'jsonl'], json: ['json'], csv: ['csv'] };
 
 /**
  * The hits webview panel. The backend owns the connection and the hit ring
@@ -243,7 +241,7 @@ export class HitsPanel {
     const target = await vscode.window.showSaveDialog({
       title: 'Export Live Stream hits',
       defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
-      filters: EXPORT_FILTERS[format],
+      filters: { [EXPORT_LABELS[format]]: EXPORT_EXTENSIONS[format] },
       saveLabel: 'Export',
     });
     if (!target) {

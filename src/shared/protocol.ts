@@ -8,12 +8,11 @@
  * The version travels in `ready` and `snapshot` because webview state
  * (`getState`) and restored panels outlive extension upgrades.
  */
+import { EXPORT_FORMATS, type ExportFormat } from '../analytics/exportFormat';
 import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from './model';
 
 export const PROTOCOL_VERSION = 1;
 
-export type ExportFormat = 'ndjson' | 'json' | 'csv';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['ndjson', 'json', 'csv'];
 
 // ---------------------------------------------------------------- host → webview
 

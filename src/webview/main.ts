@@ -5,7 +5,8 @@
  */
 import { compileFilter } from '../analytics/filter/compileFilter';
 import type { EngineSnapshot, Hit } from '../shared/model';
-import { PROTOCOL_VERSION, isHostToWebview, type ExportFormat, type HostToWebview } from '../shared/protocol';
+import { EXPORT_FORMATS, EXPORT_LABELS, type ExportFormat } from '../analytics/exportFormat';
+import { PROTOCOL_VERSION, isHostToWebview, type HostToWebview } from '../shared/protocol';
 import { RateChart } from './chart';
 import { Details } from './details';
 import { button, h, icon } from './dom';
@@ -87,8 +88,8 @@ pauseBtn.addEventListener('click', () => setPaused(!list.paused));
 const clearBtn = button({ icon: 'clear-all', label: 'Clear', class: 'btn', title: 'Drop all kept hits', onClick: () => clearAll() });
 const exportBtn = button({
   icon: 'desktop-download', label: 'Export', class: 'btn', title: 'Export the filtered hits',
-  onClick: () => openMenu(exportBtn, (['ndjson', 'json', 'csv'] as const).map((f) => ({
-    label: { ndjson: 'NDJSON (one hit per line)', json: 'JSON array', csv: 'CSV' }[f],
+  onClick: () => openMenu(exportBtn, EXPORT_FORMATS.map((f) => ({
+    label: EXPORT_LABELS[f],
     onSelect: () => requestExport(f),
   })), 'Export format'),
 });

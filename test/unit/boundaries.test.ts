@@ -39,7 +39,7 @@ const FORBIDDEN: [folder: string, code: string][] = [
 const ALLOWED: [folder: string, code: string][] = [
   ['src/analytics/x.ts', "import { RE2JS } from 're2js';"],
   ['src/analytics/filter/x.ts', "import { own } from '../recordAccess';"],
-  ['src/shared/x.ts', "import type { ExportFormat } from '../analytics/exportHits';"],
+  ['src/shared/x.ts', "import type { ExportFormat } from '../analytics/exportFormat';"],
   ['src/stream/x.ts', "import { request } from 'undici';\nimport { createGunzip } from 'node:zlib';\nimport type { Hit } from '../shared/model';"],
   ['src/session/x.ts', "import manifest from '../../package.json';\nimport { LiveStreamEngine } from '../stream/liveStreamEngine';\nexport const later = () => import('./connectionRuntime');"],
   ['src/webview/x.ts', "import uPlot from 'uplot';\nimport { compileFilter } from '../analytics/filter/compileFilter';\nimport type { Hit } from '../shared/model';"],

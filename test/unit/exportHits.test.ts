@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { csvCell, exportHits, type ExportFormat } from '../../src/analytics/exportHits';
+import { csvCell, exportHits } from '../../src/analytics/exportHits';
+import type { ExportFormat } from '../../src/analytics/exportFormat';
 
 // The production parser (tested on its own in losslessJson.test.ts).
 const parseLossless = parseRecord;
