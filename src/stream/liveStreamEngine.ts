@@ -1,20 +1,18 @@
-import { createGunzip, type ZlibOptions } from 'node:zlib';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { escapeControls } from '../shared/escapeControls';
+import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from '../shared/model';
 import { systemClock, withLongTimers, type Clock, type TimerHandle } from './clock';
+import { consume, open, type ReadGate } from './connection';
 import { checkCooldownRecord, MemoryCooldownStore, type CooldownRecord, type CooldownStore } from './cooldownStore';
 import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_CHARS } from './dedupe';
 import { ConfigError, LiveStreamError, RedirectRefused, StreamLoss, UntrustedHostError } from './errors';
 import { hitKey, parseRecord } from './losslessJson';
-import { escapeControls } from '../shared/escapeControls';
 import { nullLogger, redact, shouldLog, type Logger } from './logger';
-import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from '../shared/model';
 import { RateMeter } from './rateMeter';
 import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';
-import { MAX_REDIRECTS, nextRedirectUrl } from './redirectPolicy';
-import { DEFAULT_MAX_RECORD_BYTES, RecordSplitter } from './recordSplitter';
+import { DEFAULT_MAX_RECORD_BYTES } from './recordSplitter';
 import { buildStreamUrl, displayUrl, streamKey, type StreamOptions } from './streamConfig';
-import { discardBody, readCapped, type TokenProvider } from './tokens';
-import { assertTrustedFor } from './credentialHosts';
+import type { TokenProvider } from './tokens';
 
 export interface EngineOptions {
   stream: StreamOptions;
@@ -198,11 +196,10 @@ export class LiveStreamEngine {
    * Back-pressure for a slow consumer (e.g. a CLI piped into a slow reader):
    * stops reading the socket so TCP holds the data instead of our memory.
    */
-  pauseReading(): void { this.readPaused = true; this.body?.pause(); }
-  resumeReading(): void { this.readPaused = false; this.body?.resume(); }
+  pauseReading(): void { this.gate.paused = true; this.gate.body?.pause(); }
+  resumeReading(): void { this.gate.paused = false; this.gate.body?.resume(); }
 
-  private body?: Dispatcher.ResponseData['body'];
-  private readPaused = false;
+  private readonly gate: ReadGate = { paused: false };
 
   /** Stops and releases the HTTP agent. */
   async dispose(): Promise<void> {
@@ -234,14 +231,22 @@ export class LiveStreamEngine {
       let established = false;
       let connectedAt = 0;
       try {
-        const res = await this.open(ac.signal);
+        const res = await open(this.url, ac.signal, {
+          tokens: this.tokens,
+          trustedHosts: this.trustedHosts,
+          clientId: this.opts.clientId,
+          dispatcher: this.dispatcher,
+          headersTimeoutMs: this.opts.headersTimeoutMs ?? 30_000,
+          log: this.log,
+          redact: (text) => this.redact(text),
+        });
         established = true;
         connectedAt = this.clock.now();
         // consecutiveFailures is reset only once the connection has proved itself (see the loss below).
         authRetried = false;
         this.setState({ kind: 'connected', since: this.clock.now() });
         this.log.info(`Connected to ${this.key}`);
-        await this.consume(res, ac);
+        await this.read(res, ac);
       } catch (e) {
         const err = e as Error;
         const quickLoss = established && this.policy.isQuickLoss(this.clock.now() - connectedAt);
@@ -313,130 +318,31 @@ export class LiveStreamEngine {
     this.log.info(`Recorded connection loss at ${iso(now)}: no reconnect before ${iso(now + (longer ? waitMs : cooldown))}${why}`);
   }
 
-  /** Makes the request, following redirects by hand; returns a 200 response. */
-  private async open(signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    let current = new URL(this.url);
-    for (let hop = 0; ; hop++) {
-      const headers: Record<string, string> = {
-        'accept-encoding': 'gzip',
-        accept: 'application/json',
-        'user-agent': 'livestream-inspector',
-      };
-      if (this.tokens) {
-        // Checked on every hop, before the token is even fetched: it never leaves for a host nobody vouched for.
-        assertTrustedFor(current, 'token', this.trustedHosts);
-        headers.authorization = `Bearer ${await this.tokens.getToken(signal)}`;
-      }
-      if (this.opts.clientId) headers['x-api-key'] = this.opts.clientId;
-      this.log.debug(`GET ${current.origin}${current.pathname}${current.search}`);
-      const res = await request(current, {
-        method: 'GET',
-        headers,
-        signal,
-        dispatcher: this.dispatcher,
-        headersTimeout: this.opts.headersTimeoutMs ?? 30_000,
-        bodyTimeout: 0, // the stream never ends and may be silent for hours; idle handled by us
-      });
-      const status = res.statusCode;
-      this.log.info(`HTTP ${status} from ${current.host}`);
-      if (status === 200) return res;
-      if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
-        discardBody(res.body);
-        if (hop + 1 > MAX_REDIRECTS) throw LiveStreamError.symbolic('too-many-redirects', `More than ${MAX_REDIRECTS} redirects (last from ${current.host}).`);
-        const loc = res.headers.location;
-        const next = nextRedirectUrl(this.url, current, Array.isArray(loc) ? loc[0] : loc);
-        this.log.info(`Redirect ${status} → ${next.origin}${next.pathname}`);
-        current = next;
-        continue;
-      }
-      const body = await readCapped(res.body, 4096);
-      throw LiveStreamError.http(status, this.redact(body));
-    }
-  }
-
-  /** Reads the body until it ends, fails, goes idle or is aborted. Always rejects. */
-  private consume(res: Dispatcher.ResponseData, ac: AbortController): Promise<never> {
-    return new Promise<never>((_resolve, reject) => {
-      const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
-      // Larger buffers than the 16 KiB default: fewer callbacks and pause/resume round trips per MB.
-      const gunzip = enc.includes('gzip') ? createGunzip({ chunkSize: 64 * 1024, highWaterMark: 256 * 1024 } as ZlibOptions) : undefined;
-      const maxBytes = this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-      let batch: StoredHit[] = [];
-      const splitter = new RecordSplitter({
-        record: (text, bytes) => { const h = this.toHit(text); if (h) { if (this.opts.keepRawBytes) h.rawBytes = bytes; batch.push(h); } },
-        oversized: (bytes) => {
-          this.stats.oversized++;
-          if (shouldLog(this.stats.oversized)) this.log.warn(`Dropped a record of ${bytes} bytes (limit ${maxBytes}; #${this.stats.oversized} so far).`);
-        },
-      }, maxBytes);
-      const onData = (chunk: Buffer) => {
-        splitter.push(chunk);
-        if (batch.length) {
-          const out = batch;
-          batch = [];
-          this.stats.received += out.length;
-          this.rate.add(out.length);
-          for (const l of this.hitListeners) {
-            try { l(out); } catch (e) { this.log.error(`Hit listener failed: ${(e as Error).message}`); }
-          }
+  /** Reads one response (connection.ts), delivering the hits of each received chunk as one batch. */
+  private read(res: Dispatcher.ResponseData, ac: AbortController): Promise<never> {
+    const maxBytes = this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    let batch: StoredHit[] = [];
+    return consume(res, ac, {
+      clock: this.clock,
+      log: this.log,
+      gate: this.gate,
+      maxRecordBytes: maxBytes,
+      idleTimeoutMs: this.opts.idleTimeoutMs ?? 0,
+      record: (text, bytes) => { const h = this.toHit(text); if (h) { if (this.opts.keepRawBytes) h.rawBytes = bytes; batch.push(h); } },
+      oversized: (bytes) => {
+        this.stats.oversized++;
+        if (shouldLog(this.stats.oversized)) this.log.warn(`Dropped a record of ${bytes} bytes (limit ${maxBytes}; #${this.stats.oversized} so far).`);
+      },
+      chunkDone: () => {
+        if (!batch.length) return;
+        const out = batch;
+        batch = [];
+        this.stats.received += out.length;
+        this.rate.add(out.length);
+        for (const l of this.hitListeners) {
+          try { l(out); } catch (e) { this.log.error(`Hit listener failed: ${(e as Error).message}`); }
         }
-      };
-      let lastByteAt = this.clock.now();
-      let idleTimer: TimerHandle | undefined;
-      let done = false;
-      const finish = (err: Error) => {
-        if (done) return;
-        done = true;
-        this.body = undefined;
-        this.clock.clearTimeout(idleTimer);
-        const tail = splitter.end();
-        if (tail.discardedBytes) this.log.warn(`Discarded ${tail.discardedBytes} bytes of an unfinished record.`);
-        res.body.removeListener('data', onRaw);
-        gunzip?.removeListener('data', onData);
-        gunzip?.on('error', () => undefined);
-        discardBody(res.body);
-        gunzip?.destroy();
-        reject(err);
-      };
-      const onRaw = (chunk: Buffer) => {
-        lastByteAt = this.clock.now();
-        // Respect gunzip's back-pressure, or its input buffer grows without bound
-        // whenever the network is faster than decompression + parsing.
-        if (!gunzip) onData(chunk);
-        else if (!gunzip.write(chunk)) {
-          res.body.pause();
-          gunzip.once('drain', () => { if (!this.readPaused && !done) res.body.resume(); });
-        }
-      };
-      const idleMs = this.opts.idleTimeoutMs ?? 0;
-      if (idleMs > 0) {
-        const check = () => {
-          const quiet = this.clock.now() - lastByteAt;
-          if (quiet >= idleMs) {
-            finish(new StreamLoss('idle-timeout', `No data for ${Math.round(quiet / 1000)} s (idle timeout ${Math.round(idleMs / 1000)} s).`));
-            ac.abort(); // after finish(): the loss, not the abort, is the reason
-          } else {
-            idleTimer = this.clock.setTimeout(check, Math.max(idleMs - quiet, 50));
-          }
-        };
-        idleTimer = this.clock.setTimeout(check, idleMs);
-      }
-      res.body.on('data', onRaw);
-      this.body = res.body;
-      if (this.readPaused) res.body.pause();
-      res.body.on('end', () => {
-        if (gunzip) gunzip.end(); else finish(new StreamLoss('stream-ended', 'The server closed the stream.'));
-      });
-      res.body.on('error', (e: Error) => {
-        if (e.name === 'AbortError' || ac.signal.aborted) finish(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-        else finish(new StreamLoss('network', `Connection error: ${e.message}`));
-      });
-      if (gunzip) {
-        gunzip.on('data', onData);
-        gunzip.on('end', () => finish(new StreamLoss('stream-ended', 'The server closed the stream.')));
-        gunzip.on('error', (e: Error) => finish(new StreamLoss('bad-gzip', `The stream's gzip data is corrupt: ${e.message}`)));
-      }
-      ac.signal.addEventListener('abort', () => finish(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
+      },
     });
   }
 

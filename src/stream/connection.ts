@@ -1,0 +1,171 @@
+/**
+ * One connection attempt and one read: the request (redirects followed by
+ * hand, the token re-sent only where it may go) and the response read as
+ * records (streaming gunzip, LF splitting, idle timeout). The engine
+ * (liveStreamEngine.ts) decides what a result means and when to try again.
+ */
+import { createGunzip, type ZlibOptions } from 'node:zlib';
+import { request, type Dispatcher } from 'undici';
+import type { Clock, TimerHandle } from './clock';
+import { assertTrustedFor } from './credentialHosts';
+import { LiveStreamError, StreamLoss } from './errors';
+import type { Logger } from './logger';
+import { RecordSplitter, type SplitterEvents } from './recordSplitter';
+import { MAX_REDIRECTS, nextRedirectUrl } from './redirectPolicy';
+import { discardBody, readCapped, type TokenProvider } from './tokens';
+
+/** What a request needs besides the URL; read per attempt (credentials may change between runs). */
+export interface OpenOptions {
+  /** Where the bearer token comes from; undefined sends no Authorization (the local demo). */
+  tokens?: TokenProvider;
+  /** Hosts the user allowed to receive the token besides https *.adobe.net. */
+  trustedHosts: readonly string[];
+  /** Sent as x-api-key when known. */
+  clientId?: string;
+  dispatcher: Dispatcher;
+  /** Time allowed for the response headers. */
+  headersTimeoutMs: number;
+  log: Logger;
+  /** Removes secrets from an error body before it is kept or shown. */
+  redact(text: string): string;
+}
+
+/**
+ * The back-pressure switch: the engine's pauseReading/resumeReading flip
+ * `paused` and pause or resume the body being read, which `consume` keeps here.
+ */
+export interface ReadGate {
+  paused: boolean;
+  body?: Dispatcher.ResponseData['body'];
+}
+
+export interface ConsumeOptions extends SplitterEvents {
+  clock: Clock;
+  log: Logger;
+  /** Longer records are dropped (`oversized`) without being buffered whole. */
+  maxRecordBytes: number;
+  /** Treat this long without a byte as a loss; 0 = off. */
+  idleTimeoutMs: number;
+  gate: ReadGate;
+  /** The records of one received chunk are all out: the engine delivers them as one batch. */
+  chunkDone(): void;
+}
+
+/**
+ * Makes the request to `url`, following redirects by hand (re-sending the
+ * token only where redirectPolicy.ts allows); returns a 200 response or throws
+ * a LiveStreamError (HTTP status, too many redirects) or what the policy threw.
+ */
+export async function open(url: URL, signal: AbortSignal, o: OpenOptions): Promise<Dispatcher.ResponseData> {
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = {
+      'accept-encoding': 'gzip',
+      accept: 'application/json',
+      'user-agent': 'livestream-inspector',
+    };
+    if (o.tokens) {
+      // Checked on every hop, before the token is even fetched: it never leaves for a host nobody vouched for.
+      assertTrustedFor(current, 'token', o.trustedHosts);
+      headers.authorization = `Bearer ${await o.tokens.getToken(signal)}`;
+    }
+    if (o.clientId) headers['x-api-key'] = o.clientId;
+    o.log.debug(`GET ${current.origin}${current.pathname}${current.search}`);
+    const res = await request(current, {
+      method: 'GET',
+      headers,
+      signal,
+      dispatcher: o.dispatcher,
+      headersTimeout: o.headersTimeoutMs,
+      bodyTimeout: 0, // the stream never ends and may be silent for hours; idle handled by us
+    });
+    const status = res.statusCode;
+    o.log.info(`HTTP ${status} from ${current.host}`);
+    if (status === 200) return res;
+    if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
+      discardBody(res.body);
+      if (hop + 1 > MAX_REDIRECTS) throw LiveStreamError.symbolic('too-many-redirects', `More than ${MAX_REDIRECTS} redirects (last from ${current.host}).`);
+      const loc = res.headers.location;
+      const next = nextRedirectUrl(url, current, Array.isArray(loc) ? loc[0] : loc);
+      o.log.info(`Redirect ${status} → ${next.origin}${next.pathname}`);
+      current = next;
+      continue;
+    }
+    const body = await readCapped(res.body, 4096);
+    throw LiveStreamError.http(status, o.redact(body));
+  }
+}
+
+/**
+ * Reads a 200 response until it ends, fails, goes idle or is aborted: gunzip
+ * with back-pressure, records split on LF at the byte level, an idle timer.
+ * Always rejects: a StreamLoss naming why the stream ended, or an AbortError.
+ */
+export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: ConsumeOptions): Promise<never> {
+  return new Promise<never>((_resolve, reject) => {
+    const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
+    // Larger buffers than the 16 KiB default: fewer callbacks and pause/resume round trips per MB.
+    const gunzip = enc.includes('gzip') ? createGunzip({ chunkSize: 64 * 1024, highWaterMark: 256 * 1024 } as ZlibOptions) : undefined;
+    const splitter = new RecordSplitter(o, o.maxRecordBytes);
+    const onData = (chunk: Buffer) => {
+      splitter.push(chunk);
+      o.chunkDone();
+    };
+    let lastByteAt = o.clock.now();
+    let idleTimer: TimerHandle | undefined;
+    let done = false;
+    const finish = (err: Error) => {
+      if (done) return;
+      done = true;
+      o.gate.body = undefined;
+      o.clock.clearTimeout(idleTimer);
+      const tail = splitter.end();
+      if (tail.discardedBytes) o.log.warn(`Discarded ${tail.discardedBytes} bytes of an unfinished record.`);
+      res.body.removeListener('data', onRaw);
+      gunzip?.removeListener('data', onData);
+      gunzip?.on('error', () => undefined);
+      discardBody(res.body);
+      gunzip?.destroy();
+      reject(err);
+    };
+    const onRaw = (chunk: Buffer) => {
+      lastByteAt = o.clock.now();
+      // Respect gunzip's back-pressure, or its input buffer grows without bound
+      // whenever the network is faster than decompression + parsing.
+      if (!gunzip) onData(chunk);
+      else if (!gunzip.write(chunk)) {
+        res.body.pause();
+        gunzip.once('drain', () => { if (!o.gate.paused && !done) res.body.resume(); });
+      }
+    };
+    const idleMs = o.idleTimeoutMs;
+    if (idleMs > 0) {
+      const check = () => {
+        const quiet = o.clock.now() - lastByteAt;
+        if (quiet >= idleMs) {
+          finish(new StreamLoss('idle-timeout', `No data for ${Math.round(quiet / 1000)} s (idle timeout ${Math.round(idleMs / 1000)} s).`));
+          ac.abort(); // after finish(): the loss, not the abort, is the reason
+        } else {
+          idleTimer = o.clock.setTimeout(check, Math.max(idleMs - quiet, 50));
+        }
+      };
+      idleTimer = o.clock.setTimeout(check, idleMs);
+    }
+    res.body.on('data', onRaw);
+    o.gate.body = res.body;
+    if (o.gate.paused) res.body.pause();
+    res.body.on('end', () => {
+      if (gunzip) gunzip.end(); else finish(new StreamLoss('stream-ended', 'The server closed the stream.'));
+    });
+    res.body.on('error', (e: Error) => {
+      if (e.name === 'AbortError' || ac.signal.aborted) finish(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+      else finish(new StreamLoss('network', `Connection error: ${e.message}`));
+    });
+    if (gunzip) {
+      gunzip.on('data', onData);
+      gunzip.on('end', () => finish(new StreamLoss('stream-ended', 'The server closed the stream.')));
+      gunzip.on('error', (e: Error) => finish(new StreamLoss('bad-gzip', `The stream's gzip data is corrupt: ${e.message}`)));
+    }
+    ac.signal.addEventListener('abort', () => finish(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
+  });
+}
