@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import { Disposable, toDisposable } from '../shared/dispose';
 import type { EngineSnapshot, Hit } from '../shared/model';
 import { parseSettings, RECONNECT_KEYS, settingId, SETTINGS_SECTION } from '../session/settings';
 import { StreamService } from '../session/streamService';
@@ -29,18 +30,19 @@ export interface LiveStreamApi {
  * Wires the vscode-free StreamService to VS Code: commands, status bar,
  * settings, secrets, log, the hits panel. Owns nothing of the protocol itself.
  */
-export class Controller implements vscode.Disposable {
+export class Controller extends Disposable implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly service: StreamService;
   readonly credentials: CredentialStore;
   readonly status: StatusBarController;
-  private readonly disposables: vscode.Disposable[] = [];
   private readonly hitsEmitter = new vscode.EventEmitter<readonly Hit[]>();
   private readonly stateEmitter = new vscode.EventEmitter<EngineSnapshot>();
   private readonly resetEmitter = new vscode.EventEmitter<void>();
   private lastStateKey = '';
+  private disposal?: Promise<void>;
 
   constructor(private readonly context: vscode.ExtensionContext) {
+    super();
     this.log = vscode.window.createOutputChannel('Live Stream', { log: true });
     this.credentials = new CredentialStore(context.secrets);
     const logger = channelLogger(this.log);
@@ -64,9 +66,9 @@ export class Controller implements vscode.Disposable {
       allowedHosts: (kind) => this.context.globalState.get<Record<string, string[]>>(ALLOWED_HOSTS_KEY, {})[kind] ?? [],
     });
     this.status = new StatusBarController(() => this.service.snapshot());
-    this.disposables.push(this.log, this.status, this.hitsEmitter, this.stateEmitter, this.resetEmitter);
+    for (const d of [this.log, this.status, this.hitsEmitter, this.stateEmitter, this.resetEmitter]) this.register(d);
 
-    const offState = this.service.onState((s) => {
+    this.register(toDisposable(this.service.onState((s) => {
       this.status.render(s);
       this.stateEmitter.fire(s);
       void this.updateContext(s);
@@ -75,16 +77,15 @@ export class Controller implements vscode.Disposable {
         this.lastStateKey = key;
         this.log.info(`State: ${s.state.kind}${'code' in s.state ? ` (${s.state.code})` : ''}${s.lastError ? `; last error ${s.lastError.code}: ${s.lastError.description}` : ''}`);
       }
-    });
-    const offHits = this.service.onHits((h) => this.hitsEmitter.fire(h));
-    const offReset = this.service.onReset(() => this.resetEmitter.fire());
-    this.disposables.push({ dispose: () => { offState(); offHits(); offReset(); } });
+    })));
+    this.register(toDisposable(this.service.onHits((h) => this.hitsEmitter.fire(h))));
+    this.register(toDisposable(this.service.onReset(() => this.resetEmitter.fire())));
     void this.updateContext(this.service.snapshot());
     void this.credentials.has().then((has) => vscode.commands.executeCommand('setContext', 'liveStream.hasCredentials', has));
 
     this.registerCommands();
-    this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)));
-    this.disposables.push(vscode.window.registerWebviewPanelSerializer(HitsPanel.viewType, {
+    this.register(vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)));
+    this.register(vscode.window.registerWebviewPanelSerializer(HitsPanel.viewType, {
       deserializeWebviewPanel: async (panel) => { HitsPanel.revive(panel, context.extensionUri, this.backend(), (m) => this.log.warn(m)); },
     }));
   }
@@ -126,7 +127,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private registerCommands(): void {
-    const reg = (id: string, fn: (...args: unknown[]) => unknown) => this.disposables.push(vscode.commands.registerCommand(id, fn));
+    const reg = (id: string, fn: (...args: unknown[]) => unknown) => this.register(vscode.commands.registerCommand(id, fn));
     reg('liveStream.connect', () => this.run(() => this.service.connect()));
     reg('liveStream.connectDemo', () => this.run(() => this.service.connectDemo()));
     reg('liveStream.disconnect', () => this.run(() => this.service.disconnect()));
@@ -270,9 +271,13 @@ export class Controller implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', 'liveStream.state', s.state.kind);
   }
 
-  async dispose(): Promise<void> {
-    // Close cleanly and record the loss time, so a reload within the cooldown waits.
-    await this.service.dispose();
-    for (const d of this.disposables.splice(0)) d.dispose();
+  /** The same promise for every call: deactivate() and the extension's subscriptions both dispose. */
+  override dispose(): Promise<void> {
+    this.disposal ??= (async () => {
+      // Close cleanly and record the loss time, so a reload within the cooldown waits.
+      await this.service.dispose();
+      super.dispose();
+    })();
+    return this.disposal;
   }
 }

@@ -4,6 +4,7 @@ import { createWriteStream, promises as fsp } from 'node:fs';
 import { once } from 'node:events';
 import { postChecked, type PanelBackend } from './panelBackend';
 import { EXPORT_LABELS, type ExportFormat } from '../analytics/exportFormat';
+import { Disposable } from '../shared/dispose';
 import type { Hit, StoredHit } from '../shared/model';
 import { buildPanelHtml } from '../shared/panelHtml';
 import {
@@ -22,7 +23,7 @@ const EXPORT_EXTENSIONS: Record<ExportFormat, string[]> = { ndjson: ['ndjson', '
  * buffer; this class only relays: a snapshot when the webview says `ready`,
  * then batched hits, state changes, and the webview's requests back to the backend.
  */
-export class HitsPanel {
+export class HitsPanel extends Disposable {
   static readonly viewType = 'liveStream.hits';
   private static current: HitsPanel | undefined;
 
@@ -52,7 +53,6 @@ export class HitsPanel {
     return new HitsPanel(panel, extensionUri, backend, log);
   }
 
-  private readonly disposables: vscode.Disposable[] = [];
   /** True between the webview's `ready` and the page going away (hidden panels lose their page). */
   private ready = false;
   private visible: boolean;
@@ -70,19 +70,18 @@ export class HitsPanel {
     /** Problems only (invalid messages, failed posts, webview errors): the host logs them as warnings. */
     private readonly log: (msg: string) => void = () => undefined,
   ) {
+    super();
     HitsPanel.current = this;
     this.visible = panel.visible;
     // Set once: reassigning html reloads the page and throws away its UI state.
     panel.webview.html = this.html();
 
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
-      backend.onHits((hits) => this.onHits(hits)),
-      backend.onState((engine) => this.post({ type: 'state', engine, now: Date.now() })),
-      backend.onReset(() => this.sendSnapshot()),
-      panel.onDidChangeViewState(() => this.onViewState()),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    this.register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
+    this.register(backend.onHits((hits) => this.onHits(hits)));
+    this.register(backend.onState((engine) => this.post({ type: 'state', engine, now: Date.now() })));
+    this.register(backend.onReset(() => this.sendSnapshot()));
+    this.register(panel.onDidChangeViewState(() => this.onViewState()));
+    this.register(panel.onDidDispose(() => this.dispose()));
   }
 
   private html(): string {
@@ -300,13 +299,14 @@ export class HitsPanel {
     }
   }
 
-  dispose(): void {
+  override dispose(): void {
+    if (this.isDisposed) return;
     if (HitsPanel.current === this) HitsPanel.current = undefined;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     this.ready = false;
     this.pending = [];
-    for (const d of this.disposables.splice(0)) d.dispose();
+    super.dispose();
     // Safe if already disposed (onDidDispose path).
     this.panel.dispose();
   }

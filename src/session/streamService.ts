@@ -6,6 +6,7 @@ import { HitStore, MAX_STORED_RECORD_BYTES, type HitStoreOptions } from './hitSt
 import type { EngineOptions, LiveStreamEngine } from '../stream/liveStreamEngine';
 import { escapeControls } from '../shared/escapeControls';
 import { shouldLog, type Logger } from '../stream/logger';
+import { Disposable, disposeAll, toDisposable, type IDisposable } from '../shared/dispose';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
 import type { MockLiveStreamServer } from '../mock/mockServer';
 import { IMS_DEFAULTS, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
@@ -57,10 +58,12 @@ type Listener<T> = (v: T) => void;
  * and the embedded demo stream. The host layer adapts it to commands, the
  * status bar and the panel.
  */
-export class StreamService {
+export class StreamService extends Disposable {
   private readonly clock: Clock;
   private readonly store: HitStore;
   private engine?: LiveStreamEngine;
+  /** The current engine's listeners: removed before it is disposed, so nothing it does reaches us after a switch. */
+  private readonly engineSubs: IDisposable[] = [];
   private engineKey = '';
   private lease?: ConnectionLease;
   private run?: Promise<void>;
@@ -72,13 +75,15 @@ export class StreamService {
   private readonly resetL = new Set<Listener<void>>();
   private afterStopUntil = 0;
   private afterStopTimer?: TimerHandle;
-  private disposed = false;
   private byteCapLogs = 0;
+  private disposal?: Promise<void>;
 
   constructor(private readonly deps: ServiceDeps) {
+    super();
     // The after-stop countdown may be as long as any cooldown: timers beyond 24.8 days are chained.
     this.clock = withLongTimers(deps.clock ?? systemClock);
     this.store = new HitStore(deps.settings().settings.maxHits, deps.storeLimits);
+    this.register(toDisposable(() => this.clock.clearTimeout(this.afterStopTimer)));
   }
 
   onState(l: Listener<EngineSnapshot>): () => void { this.stateL.add(l); return () => this.stateL.delete(l); }
@@ -166,12 +171,21 @@ export class StreamService {
     this.noteStop();
   }
 
-  async dispose(): Promise<void> {
-    this.disposed = true;
+  /**
+   * Closes the connection (the loss is recorded for every window), then lets go
+   * of the engine, the lease and the demo server. Every call returns the same
+   * promise: the extension's subscriptions and deactivate() both dispose.
+   */
+  override dispose(): Promise<void> {
+    this.disposal ??= this.close();
+    return this.disposal;
+  }
+
+  private async close(): Promise<void> {
+    super.dispose(); // from here on: no after-stop countdown, no new engine
     await this.disconnect('VS Code closed the window.');
-    await this.engine?.dispose();
+    await this.retireEngine();
     this.lease?.release();
-    this.clock.clearTimeout(this.afterStopTimer);
     await this.demo?.close();
   }
 
@@ -274,7 +288,8 @@ export class StreamService {
     const key = JSON.stringify([stream, settings.reconnectCooldownSeconds, settings.idleTimeoutSeconds, settings.autoReconnect, clientId]);
     if (!this.engine || this.engineKey !== key) {
       const { LiveStreamEngine } = await runtime();
-      void this.engine?.dispose();
+      await this.retireEngine();
+      if (this.isDisposed) return;
       this.engine = new LiveStreamEngine({
         stream,
         tokens,
@@ -290,8 +305,10 @@ export class StreamService {
         ...this.deps.engineOverrides,
       });
       this.engineKey = key;
-      this.engine.onHits((hits) => this.keep(hits));
-      this.engine.onState(() => this.emitState());
+      this.engineSubs.push(
+        toDisposable(this.engine.onHits((hits) => this.keep(hits))),
+        toDisposable(this.engine.onState(() => this.emitState())),
+      );
     }
     // Credentials are read on every connect; the engine (and its dedupe window) is kept.
     this.engine.setTokens(tokens, trustedHosts);
@@ -303,6 +320,16 @@ export class StreamService {
       if (this.mode === 'stream') this.lease?.release();
       this.noteStop();
     });
+  }
+
+  /**
+   * Lets go of the current engine: its listeners first, so nothing it does any
+   * more reaches the service, then its dispose() (stop, close the HTTP agent),
+   * awaited, so an engine never overlaps the next one.
+   */
+  private async retireEngine(): Promise<void> {
+    disposeAll(this.engineSubs);
+    await this.engine?.dispose();
   }
 
   /**
@@ -334,7 +361,7 @@ export class StreamService {
 
   /** After the loop ends, keep showing the shared cooldown until it is over. */
   private noteStop(): void {
-    if (this.disposed || !this.engine) return;
+    if (this.isDisposed || !this.engine) return;
     const until = this.engine.earliestAttempt();
     this.clock.clearTimeout(this.afterStopTimer);
     if (until > this.clock.now()) {

@@ -7,6 +7,7 @@ import { RateMeter } from '../../src/stream/rateMeter';
 import { FileCooldownStore } from '../../src/stream/cooldownStore';
 import { MAX_TIMER_DELAY_MS, withLongTimers } from '../../src/stream/clock';
 import { redact } from '../../src/stream/logger';
+import { Disposable, disposeAll, toDisposable, type IDisposable } from '../../src/shared/dispose';
 import type { StoredHit } from '../../src/shared/model';
 import { FakeClock } from '../support/fakeClock';
 
@@ -99,5 +100,33 @@ describe('redact', () => {
   it('removes every occurrence of each secret', () => {
     assert.equal(redact('Bearer abcd1234 and abcd1234', ['abcd1234']), 'Bearer *** and ***');
     assert.equal(redact('short x', ['x']), 'short x');
+  });
+});
+
+describe('Disposable (shared/dispose.ts)', () => {
+  class Owner extends Disposable {
+    add(d: IDisposable): void { this.register(d); }
+    get gone(): boolean { return this.isDisposed; }
+  }
+  it('disposes what it registered once, in order; what is registered later is disposed at once', () => {
+    const log: string[] = [];
+    const o = new Owner();
+    o.add(toDisposable(() => log.push('a')));
+    o.add({ dispose: () => log.push('b') });
+    o.dispose();
+    o.dispose();
+    assert.deepEqual(log, ['a', 'b']);
+    assert.ok(o.gone);
+    o.add(toDisposable(() => log.push('late')));
+    assert.deepEqual(log, ['a', 'b', 'late']);
+  });
+  it('toDisposable runs its function once; disposeAll empties the list', () => {
+    let n = 0;
+    const d = toDisposable(() => n++);
+    const list = [d, d];
+    disposeAll(list);
+    disposeAll(list);
+    assert.equal(n, 1);
+    assert.equal(list.length, 0);
   });
 });

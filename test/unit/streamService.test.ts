@@ -9,6 +9,8 @@ import { UserError } from '../../src/stream/errors';
 import { nullLogger } from '../../src/stream/logger';
 import { FileCooldownStore } from '../../src/stream/cooldownStore';
 import { streamKey } from '../../src/stream/streamConfig';
+import { LiveStreamEngine, type StartOptions } from '../../src/stream/liveStreamEngine';
+import type { ConnectionState } from '../../src/shared/model';
 import { until } from '../support/engineHelpers';
 
 describe('StreamService (two windows over one global storage folder)', function () {
@@ -188,5 +190,41 @@ describe('StreamService (two windows over one global storage folder)', function 
     assert.ok(warnings.some((w) => /corrupt/.test(w)), warnings.join('\n'));
     const lastLossAt = JSON.parse(readFileSync(file, 'utf8')).lastLossAt as number;
     assert.ok(Math.abs(lastLossAt - t0) < 2000, `repaired to about now: ${lastLossAt}`);
+  });
+
+  it('a setting that needs a new engine: the old one is unsubscribed and its dispose() awaited before the new one starts', async () => {
+    const proto = LiveStreamEngine.prototype;
+    const { dispose, start } = proto;
+    const events: string[] = [];
+    const names = new Map<LiveStreamEngine, string>();
+    const name = (e: LiveStreamEngine) => { if (!names.has(e)) names.set(e, `engine ${names.size + 1}`); return names.get(e)!; };
+    proto.dispose = async function (this: LiveStreamEngine) {
+      events.push(`${name(this)} dispose begins`);
+      await new Promise((r) => setTimeout(r, 100)); // e.g. the HTTP agent closing its sockets
+      await dispose.call(this);
+      events.push(`${name(this)} disposed`);
+    };
+    proto.start = function (this: LiveStreamEngine, o?: StartOptions) { events.push(`${name(this)} starts`); return start.call(this, o); };
+    try {
+      const settings: Partial<Settings> = { reconnectCooldownSeconds: 0 };
+      const { s } = make('e', settings);
+      await s.connect();
+      await until(() => s.snapshot().state.kind === 'connected', 5000, 'connected');
+      await s.disconnect();
+      settings.maxConnections = 2; // part of the engine's identity: the next connect builds a new engine
+      await s.connect();
+      assert.deepEqual(events, ['engine 1 starts', 'engine 1 dispose begins', 'engine 1 disposed', 'engine 2 starts']);
+      await until(() => s.snapshot().state.kind === 'connected', 5000, 'connected again');
+
+      // The old engine can no longer reach the service's listeners.
+      const states: ConnectionState[] = [];
+      s.onState((snap) => states.push(snap.state));
+      const old = [...names.keys()][0]!;
+      (old as unknown as { setState(st: ConnectionState): void }).setState({ kind: 'connecting', since: Date.now(), attempt: 99 });
+      assert.deepEqual(states, [], 'the old engine is no longer heard');
+    } finally {
+      proto.dispose = dispose;
+      proto.start = start;
+    }
   });
 });
