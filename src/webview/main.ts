@@ -4,18 +4,22 @@
  * choices in getState/setState. See README.md in this folder for the design.
  */
 import { compileFilter } from '../analytics/filter/compileFilter';
-import type { EngineSnapshot, Hit } from '../shared/model';
+import type { EngineSnapshot } from '../shared/model';
 import { EXPORT_FORMATS, EXPORT_LABELS, type ExportFormat } from '../analytics/exportFormat';
 import { PROTOCOL_VERSION, isHostToWebview, type HostToWebview } from '../shared/protocol';
 import { RateChart } from './chart';
+import { ChartPacer } from './chartPacer';
+import { DetailLayout } from './detailLayout';
 import { Details } from './details';
 import { button, h, icon } from './dom';
+import { emptyState } from './emptyState';
 import { FilterBox } from './filterBox';
 import { fmtCount } from './format';
 import { columnLabel, Grid } from './grid';
 import { HitList, type RowFilter } from './hitList';
+import { measure } from './measure';
 import { openMenu } from './popup';
-import { actionButton, timeLeft, Strip, stripView, type StripActions } from './strip';
+import { Strip, stripView, type StripActions } from './strip';
 import { COLUMN_IDS, parseUiState, type UiState } from './uiState';
 import { getState, post, setState } from './vscodeApi';
 
@@ -40,6 +44,7 @@ const actions: StripActions = {
 // ------------------------------------------------------------------ widgets
 const strip = new Strip(actions);
 const chart = new RateChart(hostNow);
+const chartPacer = new ChartPacer(chart, () => scheduleUi());
 
 const filterBox = new FilterBox<RowFilter & { source: string }>({
   initial: ui.filter,
@@ -120,21 +125,10 @@ const main = h('div', { class: 'main' }, grid.el, splitter, details.el);
 document.getElementById('app')!.append(strip.el, toolbar, toolbar2, main, pauseBar, toastEl);
 
 // ------------------------------------------------------------------ layout: detail pane
-/** Below this width the detail pane moves under the table. */
-const STACK_BELOW_PX = 720;
-let stacked = false;
-new ResizeObserver(() => {
-  const s = main.clientWidth < STACK_BELOW_PX;
-  if (s !== stacked) { stacked = s; applyLayout(); }
-}).observe(main);
+const layout = new DetailLayout({ main, splitter, detail: details.el, ui, saveUi });
 
 function applyLayout(): void {
-  main.classList.toggle('stacked', stacked);
-  main.classList.toggle('detail-hidden', ui.detailHidden);
-  splitter.hidden = ui.detailHidden;
-  details.el.hidden = ui.detailHidden;
-  splitter.setAttribute('aria-orientation', stacked ? 'horizontal' : 'vertical');
-  main.style.setProperty('--detail-size', `${ui.detailSize}px`);
+  layout.apply();
   detailBtn.setAttribute('aria-pressed', ui.detailHidden ? 'false' : 'true');
   utcBtn.setAttribute('aria-pressed', ui.utc ? 'true' : 'false');
 }
@@ -143,38 +137,6 @@ function setDetailHidden(hidden: boolean): void {
   ui.detailHidden = hidden;
   saveUi();
   applyLayout();
-}
-
-splitter.addEventListener('pointerdown', (e) => {
-  e.preventDefault();
-  splitter.setPointerCapture(e.pointerId);
-  const start = stacked ? e.clientY : e.clientX;
-  const startSize = ui.detailSize;
-  const move = (ev: PointerEvent) => {
-    const delta = (stacked ? ev.clientY : ev.clientX) - start;
-    ui.detailSize = clampDetail(startSize - delta);
-    main.style.setProperty('--detail-size', `${ui.detailSize}px`);
-  };
-  const up = () => {
-    splitter.removeEventListener('pointermove', move);
-    splitter.removeEventListener('pointerup', up);
-    saveUi();
-  };
-  splitter.addEventListener('pointermove', move);
-  splitter.addEventListener('pointerup', up);
-});
-splitter.addEventListener('keydown', (e) => {
-  const grow = stacked ? 'ArrowUp' : 'ArrowLeft';
-  const shrink = stacked ? 'ArrowDown' : 'ArrowRight';
-  if (e.key !== grow && e.key !== shrink) return;
-  e.preventDefault();
-  ui.detailSize = clampDetail(ui.detailSize + (e.key === grow ? 24 : -24));
-  applyLayout();
-  saveUi();
-});
-function clampDetail(px: number): number {
-  const max = (stacked ? main.clientHeight : main.clientWidth) - 120;
-  return Math.round(Math.max(160, Math.min(Math.max(160, max), px)));
 }
 
 // ------------------------------------------------------------------ actions
@@ -192,10 +154,8 @@ function clearAll(): void {
 
 function applyCleared(): void {
   list.clear();
-  chart.clear();
   // Redraw at once: otherwise the old rate stays up beside an empty table until the next tick.
-  chartDirty = true;
-  chartNow = true;
+  chartPacer.reset();
   grid.select(undefined, false);
   grid.update();
   scheduleUi();
@@ -244,41 +204,6 @@ document.addEventListener('keydown', (e) => {
 });
 
 // ------------------------------------------------------------------ host messages
-/** Times a unit of work as a User Timing measure (the bench reads these); one entry per name is kept. */
-function measure<T>(name: string, fn: () => T): T {
-  performance.clearMarks(name);
-  performance.clearMeasures(name);
-  performance.mark(name);
-  try { return fn(); } finally { performance.measure(name, name); }
-}
-
-/** New hits redraw the sparkline at most this often (it also ticks every second). */
-const CHART_GAP_MS = 250;
-let chartDirty = false;
-/** Set by a snapshot or a clear: the chart then redraws on the next frame, whatever the throttle says. */
-let chartNow = false;
-let chartTickedAt = -Infinity;
-let chartTimer: ReturnType<typeof setTimeout> | undefined;
-function addToChart(hits: readonly Hit[]): void {
-  for (const hit of hits) chart.add(hit.data.timeGMT);
-  chartDirty = true;
-}
-
-/**
- * Redraws the sparkline if it has new data. A redraw inside the throttle gap is
- * deferred to the gap's end, not dropped: dropping it left the chart waiting for
- * the 1 s tick, so a snapshot that arrived just after the first paint (the usual
- * case: the host answers `ready` within a few ms) showed "0.0 hits/s" next to a
- * table full of hits.
- */
-function renderChart(): void {
-  if (!chartDirty) return;
-  const wait = CHART_GAP_MS - (performance.now() - chartTickedAt);
-  if (chartNow || wait <= 0) { tickChart(); return; }
-  chartTimer ??= setTimeout(() => { chartTimer = undefined; scheduleUi(); }, wait);
-}
-
-
 function onMessage(msg: HostToWebview): void {
   switch (msg.type) {
     case 'snapshot': {
@@ -289,9 +214,7 @@ function onMessage(msg: HostToWebview): void {
       if (trafficChanged) filterBox.apply();
       list.replace(msg.hits, msg.maxHits);
       // The chart shows the stream's rate, so it counts hits also while the table is paused.
-      chart.clear();
-      addToChart(msg.hits);
-      chartNow = true;
+      chartPacer.reset(msg.hits);
       if (grid.selectedSeq !== undefined && !list.bySeq(grid.selectedSeq)) grid.select(undefined, false);
       grid.update();
       break;
@@ -301,7 +224,7 @@ function onMessage(msg: HostToWebview): void {
       if (msg.engine) engine = msg.engine;
       const added = list.append(msg.hits);
       if (msg.oldestSeq !== undefined) list.dropBefore(msg.oldestSeq);
-      addToChart(msg.hits);
+      chartPacer.add(msg.hits);
       grid.update(added);
       break;
     }
@@ -343,7 +266,7 @@ let emptyKey = '';
 function renderUi(): void {
   const maxHits = list.maxHits;
   if (engine) strip.render(stripView(engine, list.total, maxHits, hostNow(), ui.utc));
-  renderChart();
+  chartPacer.render();
 
   pauseIcon.className = `codicon codicon-${list.paused ? 'debug-continue' : 'debug-pause'}`;
   pauseLabel.textContent = list.paused ? 'Resume' : 'Pause';
@@ -355,49 +278,17 @@ function renderUi(): void {
   }
 
   // Empty states say what is going on instead of showing a blank table.
-  const [key, nodes] = emptyState();
+  const [key, nodes] = emptyState({
+    rows: list.length, total: list.total, filter: filterBox.applied, engine, hostNow: hostNow(),
+    clearFilter: () => filterBox.setText(''), actions,
+  });
   if (key !== emptyKey) { emptyKey = key; grid.setEmpty(nodes()); }
 }
 
-function emptyState(): [string, () => Node[]] {
-  const p = (text: string) => () => [h('p', { text })];
-  if (list.length > 0) return ['rows', () => []];
-  if (list.total > 0) {
-    const f = filterBox.applied;
-    return [`nomatch:${f}:${list.total}`, () => [
-      h('p', { text: `No hits match “${f}” (${fmtCount(list.total)} kept).` }),
-      button({ icon: 'close', label: 'Clear filter', class: 'btn', onClick: () => filterBox.setText('') }),
-    ]];
-  }
-  if (!engine) return ['loading', p('Waiting for the extension…')];
-  const st = engine.state;
-  switch (st.kind) {
-    case 'connected': return ['connected', p('Connected, no hits yet. An idle report suite sends nothing; Live Stream latency is 20 s to 5 min.')];
-    case 'connecting': return ['connecting', p('Connecting…')];
-    case 'cooldown': {
-      const text = st.auto
-        ? `Cooling down after ${st.code}, reconnecting in ${timeLeft(st.until, hostNow())}.`
-        : `Cooling down after ${st.code}; connecting earlier would be refused.`;
-      return [`cooldown:${text}`, p(text)];
-    }
-    case 'idle':
-    case 'stopped': {
-      const why = st.kind === 'stopped' && st.code !== 'user' ? ` (${st.reason})` : '';
-      return [`off:${why}`, () => [h('p', {}, `Not connected${why}: `, actionButton('connect', actions), ' ', actionButton('demo', actions))]];
-    }
-  }
-}
-
 // Once a second: cooldown countdown and the sliding chart window. Not while hidden.
-function tickChart(): void {
-  chartDirty = false;
-  chartNow = false;
-  chartTickedAt = performance.now();
-  measure('lsi:chart', () => chart.tick());
-}
 setInterval(() => {
   if (document.hidden) return;
-  tickChart();
+  chartPacer.tick();
   scheduleUi();
 }, 1000);
 
@@ -405,6 +296,6 @@ applyLayout();
 filterBox.apply();
 grid.update();
 renderUi();
-requestAnimationFrame(() => tickChart());
+requestAnimationFrame(() => chartPacer.tick());
 window.addEventListener('error', (e) => post({ type: 'log', level: 'error', message: `webview error: ${e.message}` }));
 post({ type: 'ready', version: PROTOCOL_VERSION });
