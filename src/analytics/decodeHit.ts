@@ -114,6 +114,13 @@ class Decoding {
     return this.top.get(name.toLowerCase());
   }
 
+  /** A top-level object field (any case) with the record's spelling of its key; undefined when absent or not an object. */
+  object(name: string): { key: string; value: Rec } | undefined {
+    const key = this.key(name);
+    const value = key !== undefined ? this.d[key] : undefined;
+    return key !== undefined && isRecord(value) ? { key, value } : undefined;
+  }
+
   /** Adds scalar top-level fields from a [name, label] list (case-insensitive names). */
   scalars(fields: DecodedField[], list: readonly (readonly [string, string])[], fmt?: (key: string, v: unknown) => string): void {
     for (const [name, label] of list) {
@@ -138,9 +145,9 @@ function pageGroup(x: Decoding): Built {
   const page: DecodedField[] = [];
   x.scalars(page, [['pageName', 'Page name'], ['pageURL', 'Page URL'], ['referrer', 'Referrer'], ['site_section', 'Site section'],
     ['channel', 'Channel'], ['server', 'Server'], ['pageType', 'Page type'], ['reportSuite', 'Report suite']]);
-  const hierKey = x.key('hierarchies');
-  const hier = hierKey !== undefined ? x.d[hierKey] : undefined;
-  if (hierKey !== undefined && isRecord(hier)) {
+  const hierarchies = x.object('hierarchies');
+  if (hierarchies) {
+    const { key: hierKey, value: hier } = hierarchies;
     for (const name of Object.keys(hier).slice(0, GROUP_MAX)) {
       const h = hier[name];
       if (isRecord(h)) {
@@ -168,9 +175,9 @@ function linkGroup(x: Decoding): Built {
 /** evars.evars.{campaign, evarN} */
 function evarsGroup(x: Decoding): Built {
   const evars: DecodedField[] = [];
-  const evKey = x.key('evars');
-  const evOuter = evKey !== undefined ? x.d[evKey] : undefined;
-  if (evKey !== undefined && isRecord(evOuter)) {
+  const outer = x.object('evars');
+  if (outer) {
+    const { key: evKey, value: evOuter } = outer;
     const innerKey = hasOwn.call(evOuter, 'evars') ? 'evars' : Object.keys(evOuter).find((k) => k.toLowerCase() === 'evars');
     const inner = innerKey !== undefined ? evOuter[innerKey] : undefined;
     if (innerKey !== undefined && isRecord(inner)) {
@@ -183,11 +190,8 @@ function evarsGroup(x: Decoding): Built {
 /** props.{propN, site_section} */
 function propsGroup(x: Decoding): Built {
   const props: DecodedField[] = [];
-  const prKey = x.key('props');
-  const pr = prKey !== undefined ? x.d[prKey] : undefined;
-  if (prKey !== undefined && isRecord(pr)) {
-    numbered(pr, /^prop(\d{1,9})$/i, ['site_section'], (n) => (n === undefined ? 'Site section' : `prop${n}`), [prKey], props, x.c);
-  }
+  const pr = x.object('props');
+  if (pr) numbered(pr.value, /^prop(\d{1,9})$/i, ['site_section'], (n) => (n === undefined ? 'Site section' : `prop${n}`), [pr.key], props, x.c);
   return props;
 }
 
@@ -242,9 +246,9 @@ function productsGroup(x: Decoding): Built {
 /** mvvars.{N}.m.{values, delim} */
 function listVarsGroup(x: Decoding): Built {
   const lists: DecodedField[] = [];
-  const mvKey = x.key('mvvars');
-  const mv = mvKey !== undefined ? x.d[mvKey] : undefined;
-  if (mvKey !== undefined && isRecord(mv)) {
+  const mvvars = x.object('mvvars');
+  if (mvvars) {
+    const { key: mvKey, value: mv } = mvvars;
     const keys = Object.keys(mv).sort((a, b) => (Number(a) || Infinity) - (Number(b) || Infinity) || (a < b ? -1 : a > b ? 1 : 0));
     for (const k of keys.slice(0, GROUP_MAX)) {
       const entry = mv[k];
