@@ -9,6 +9,7 @@
  * (`getState`) and restored panels outlive extension upgrades.
  */
 import { EXPORT_FORMATS, type ExportFormat } from '../analytics/exportFormat';
+import { hasOwn, isRecord, type Rec } from '../analytics/recordAccess';
 import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from './model';
 
 export const PROTOCOL_VERSION = 1;
@@ -110,15 +111,9 @@ export const LIMITS = {
   hitChars: MAX_DISPLAY_CHARS,
 } as const;
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Exactly these keys (no extras): extra keys mean the other side speaks a different protocol. */
-function hasOnlyKeys(o: Obj, required: readonly string[], optional: readonly string[] = []): boolean {
-  for (const k of required) if (!Object.prototype.hasOwnProperty.call(o, k)) return false;
+function hasOnlyKeys(o: Rec, required: readonly string[], optional: readonly string[] = []): boolean {
+  for (const k of required) if (!hasOwn.call(o, k)) return false;
   for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k)) return false;
   return true;
 }
@@ -133,7 +128,7 @@ export function isExportFormat(v: unknown): v is ExportFormat {
 
 /** Strict check of everything the webview may send. The host ignores (and logs) anything else. */
 export function isWebviewToHost(msg: unknown): msg is WebviewToHost {
-  if (!isObj(msg) || typeof msg.type !== 'string') return false;
+  if (!isRecord(msg) || typeof msg.type !== 'string') return false;
   switch (msg.type) {
     case 'ready': return hasOnlyKeys(msg, ['type', 'version']) && Number.isSafeInteger(msg.version);
     case 'connect':
@@ -151,12 +146,12 @@ export function isWebviewToHost(msg: unknown): msg is WebviewToHost {
 
 /** Shape of one hit; `data` is only checked to be a plain object (its content is untrusted text by design). */
 export function isHit(v: unknown): v is Hit {
-  return isObj(v) && isSeq(v.seq) && typeof v.key === 'string' && isFiniteNum(v.receivedAt) && isObj(v.data)
+  return isRecord(v) && isSeq(v.seq) && typeof v.key === 'string' && isFiniteNum(v.receivedAt) && isRecord(v.data)
     && (v.omitted === undefined || isOmitted(v.omitted));
 }
 
 function isOmitted(v: unknown): v is OmittedHit {
-  return isObj(v) && (v.reason === 'too-deep' || v.reason === 'too-large') && isSeq(v.bytes);
+  return isRecord(v) && (v.reason === 'too-deep' || v.reason === 'too-large') && isSeq(v.bytes);
 }
 
 /**
@@ -181,7 +176,7 @@ function isHitArray(v: unknown): v is Hit[] {
 }
 
 function isConnectionState(v: unknown): v is ConnectionState {
-  if (!isObj(v)) return false;
+  if (!isRecord(v)) return false;
   switch (v.kind) {
     case 'idle': return true;
     case 'connecting': return isFiniteNum(v.since) && isFiniteNum(v.attempt);
@@ -193,13 +188,13 @@ function isConnectionState(v: unknown): v is ConnectionState {
 }
 
 export function isEngineSnapshot(v: unknown): v is EngineSnapshot {
-  if (!isObj(v) || !isStr(v.streamUrl) || !isConnectionState(v.state) || !isObj(v.stats)) return false;
+  if (!isRecord(v) || !isStr(v.streamUrl) || !isConnectionState(v.state) || !isRecord(v.stats)) return false;
   const s = v.stats;
   if (!isFiniteNum(s.received) || !isFiniteNum(s.duplicates) || !isFiniteNum(s.malformed) || !isFiniteNum(s.oversized) || !isFiniteNum(s.hitsPerSecond)) return false;
   if ((s.refusedIds !== undefined && !isFiniteNum(s.refusedIds)) || (s.placeholders !== undefined && !isFiniteNum(s.placeholders))) return false;
   if (v.lastError !== undefined) {
     const e = v.lastError;
-    if (!isObj(e) || !isStr(e.code) || !isStr(e.description) || !isStr(e.explanation) || !isFiniteNum(e.at)) return false;
+    if (!isRecord(e) || !isStr(e.code) || !isStr(e.description) || !isStr(e.explanation) || !isFiniteNum(e.at)) return false;
     if (e.status !== undefined && !isFiniteNum(e.status)) return false;
   }
   return true;
@@ -207,7 +202,7 @@ export function isEngineSnapshot(v: unknown): v is EngineSnapshot {
 
 /** Check of what the host sends; the webview drops (and logs) anything else instead of half-rendering it. */
 export function isHostToWebview(msg: unknown): msg is HostToWebview {
-  if (!isObj(msg) || typeof msg.type !== 'string') return false;
+  if (!isRecord(msg) || typeof msg.type !== 'string') return false;
   switch (msg.type) {
     case 'snapshot':
       return msg.version === PROTOCOL_VERSION && isEngineSnapshot(msg.engine) && isHitArray(msg.hits)
