@@ -89,6 +89,12 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', ...NO_HTML_STRINGS],
     },
   },
+  {
+    // Any file of src/ (a folder added later too): no vscode outside the host layer.
+    files: ['src/**/*.ts'],
+    ignores: ['src/host/**', 'src/extension.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/host/ and src/extension.ts may import vscode: keep this testable in plain Node.' }] }] },
+  },
   ...Object.entries(BOUNDARIES).flatMap(([folder, rule]) => [1, 2, 3].map((depth) => boundary(folder, rule, depth))),
   {
     files: ['**/*.mjs', '**/*.js'],

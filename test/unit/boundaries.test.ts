@@ -34,6 +34,8 @@ const FORBIDDEN: [folder: string, code: string][] = [
   ['src/webview/x.ts', "import { request } from 'undici';"],
   ['src/webview/x.ts', "import manifest from '../../package.json';"],
   ['src/host/x.ts', "import { main } from '../webview/main';"],
+  ['src/newFolder/x.ts', "import * as vscode from 'vscode';"],
+  ['src/other.ts', "import * as vscode from 'vscode';"],
 ];
 
 const ALLOWED: [folder: string, code: string][] = [
