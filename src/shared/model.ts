@@ -68,7 +68,7 @@ export type ConnectionState =
 export type ConnectionStateKind = ConnectionState['kind'];
 
 export interface LastError {
-  /** HTTP status as text ('409') or a symbolic code ('ECONNRESET', 'idle-timeout', 'redirect-refused', ...). */
+  /** HTTP status as text ('409') or a symbolic code ('idle-timeout', 'redirect-refused', ...: `SymbolicCode` in src/stream/errors.ts). */
   code: string;
   /** HTTP status when there was one. */
   status?: number;
