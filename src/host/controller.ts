@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { Disposable, toDisposable } from '../shared/dispose';
-import type { EngineSnapshot, Hit } from '../shared/model';
+import type { EngineSnapshot, StoredHit } from '../shared/model';
 import { parseSettings, RECONNECT_KEYS, settingId, SETTINGS_SECTION } from '../session/settings';
 import { StreamService } from '../session/streamService';
 import { UserError } from '../stream/errors';
@@ -35,7 +35,7 @@ export class Controller extends Disposable implements vscode.Disposable {
   readonly service: StreamService;
   readonly credentials: CredentialStore;
   readonly status: StatusBarController;
-  private readonly hitsEmitter = new vscode.EventEmitter<readonly Hit[]>();
+  private readonly hitsEmitter = new vscode.EventEmitter<readonly StoredHit[]>();
   private readonly stateEmitter = new vscode.EventEmitter<EngineSnapshot>();
   private readonly resetEmitter = new vscode.EventEmitter<void>();
   private lastStateKey = '';

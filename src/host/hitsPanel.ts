@@ -7,13 +7,12 @@ import { EXPORT_LABELS, type ExportFormat } from '../analytics/exportFormat';
 import { Disposable } from '../shared/dispose';
 import type { Hit, StoredHit } from '../shared/model';
 import { buildPanelHtml } from '../shared/panelHtml';
+import { PanelRelay } from '../session/panelRelay';
+import { systemClock } from '../stream/clock';
 import {
   PROTOCOL_VERSION, isWebviewToHost, wireHit,
   type HostToWebview, type WebviewToHost,
 } from '../shared/protocol';
-
-/** New hits reach the webview at most this often, coalesced into one `hits` message. */
-const BATCH_INTERVAL_MS = 100;
 
 /** File extensions per format, for the save dialog's filter. */
 const EXPORT_EXTENSIONS: Record<ExportFormat, string[]> = { ndjson: ['ndjson', 'jsonl'], json: ['json'], csv: ['csv'] };
@@ -56,9 +55,8 @@ export class HitsPanel extends Disposable {
   /** True between the webview's `ready` and the page going away (hidden panels lose their page). */
   private ready = false;
   private visible: boolean;
-  private pending: Hit[] = [];
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastFlush = 0;
+  /** Batches hits for the webview: at most one message per 100 ms, bounded in count and bytes, newest kept. */
+  private readonly relay: PanelRelay;
   /** Messages that must survive until the page is ready (export results); hits/state are covered by the snapshot. */
   private held: HostToWebview[] = [];
   private exporting = false;
@@ -73,6 +71,11 @@ export class HitsPanel extends Disposable {
     super();
     HitsPanel.current = this;
     this.visible = panel.visible;
+    this.relay = new PanelRelay({
+      clock: systemClock,
+      source: { snapshot: () => backend.snapshot(), oldestSeq: () => this.oldestSeq(), maxHits: () => backend.maxHits() },
+      post: (msg) => this.post(msg),
+    });
     // Set once: reassigning html reloads the page and throws away its UI state.
     panel.webview.html = this.html();
 
@@ -105,37 +108,21 @@ export class HitsPanel extends Disposable {
       // retainContextWhenHidden is off: the page is destroyed now and will say
       // `ready` again when shown, which triggers the snapshot. Nothing to send until then.
       this.ready = false;
-      this.pending = [];
+      this.relay.reset();
     } else if (this.ready) {
       this.sendSnapshot();
     }
   }
 
-  private onHits(hits: readonly Hit[]): void {
+  private onHits(hits: readonly StoredHit[]): void {
     if (!this.ready) return; // the snapshot sent on `ready` will contain them
-    for (const h of hits) this.pending.push(h);
-    if (this.flushTimer) return;
-    const wait = Math.max(0, BATCH_INTERVAL_MS - (Date.now() - this.lastFlush));
-    this.flushTimer = setTimeout(() => this.flush(), wait);
-  }
-
-  private flush(): void {
-    this.flushTimer = undefined;
-    if (!this.ready || this.pending.length === 0) { this.pending = []; return; }
-    const hits = this.pending;
-    this.pending = [];
-    this.lastFlush = Date.now();
-    // Stripping `raw`: the webview renders parsed data; exact text stays here for copy/export.
-    // Hits the store marked too deep/large travel as placeholders (checked once, on entry).
-    this.post({ type: 'hits', hits: hits.map(wireHit), engine: this.backend.snapshot(), now: Date.now(), oldestSeq: this.oldestSeq() });
+    this.relay.push(hits);
   }
 
   private sendSnapshot(): void {
     if (!this.ready) return;
     // The snapshot supersedes anything batched so far.
-    this.pending = [];
-    if (this.flushTimer) { clearTimeout(this.flushTimer); this.flushTimer = undefined; }
-    this.lastFlush = Date.now();
+    this.relay.reset();
     this.send({
       type: 'snapshot', version: PROTOCOL_VERSION, engine: this.backend.snapshot(),
       hits: this.backend.hits().map(wireHit), maxHits: this.backend.maxHits(), myTraffic: this.backend.myTraffic(), now: Date.now(),
@@ -183,7 +170,7 @@ export class HitsPanel extends Disposable {
       case 'disconnect': return this.backend.disconnect();
       case 'clear':
         this.backend.clear();
-        this.pending = [];
+        this.relay.reset();
         this.post({ type: 'cleared' });
         return;
       case 'copyText':
@@ -302,10 +289,8 @@ export class HitsPanel extends Disposable {
   override dispose(): void {
     if (this.isDisposed) return;
     if (HitsPanel.current === this) HitsPanel.current = undefined;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
+    this.relay.dispose();
     this.ready = false;
-    this.pending = [];
     super.dispose();
     // Safe if already disposed (onDidDispose path).
     this.panel.dispose();

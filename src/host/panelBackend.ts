@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { EngineSnapshot, Hit, StoredHit } from '../shared/model';
+import type { EngineSnapshot, StoredHit } from '../shared/model';
 
 /**
  * The seam between the extension-host service (which owns the connection and
@@ -17,7 +17,7 @@ export interface PanelBackend {
   /** The developer's own visitor ids / page hosts for the "My traffic" chip (`liveStream.myTraffic`). */
   myTraffic(): string[];
   /** New hits, delivered in batches (the service already coalesces; the panel throttles to ~100 ms). */
-  readonly onHits: vscode.Event<readonly Hit[]>;
+  readonly onHits: vscode.Event<readonly StoredHit[]>;
   /** Engine model changed. */
   readonly onState: vscode.Event<EngineSnapshot>;
   /** Hit buffer was cleared or resized: the panel must resend a snapshot. */

@@ -40,6 +40,8 @@ export interface HitsMessage {
   now: number;
   /** Seq of the oldest hit the host still keeps: the webview drops older rows (the host's byte budget may keep fewer than maxHits). */
   oldestSeq?: number;
+  /** Set when more hits arrived since the last batch than this one carries (over maxHits or the batch's byte budget): only the newest `shown` of `arrived` are in it. */
+  notShown?: { arrived: number; shown: number };
 }
 
 /** The engine model changed (connection state, counters, last error). */
@@ -210,7 +212,8 @@ export function isHostToWebview(msg: unknown): msg is HostToWebview {
         && Array.isArray(msg.myTraffic) && msg.myTraffic.every((t) => typeof t === 'string') && isFiniteNum(msg.now);
     case 'hits':
       return isHitArray(msg.hits) && (msg.engine === undefined || isEngineSnapshot(msg.engine)) && isFiniteNum(msg.now)
-        && (msg.oldestSeq === undefined || isSeq(msg.oldestSeq));
+        && (msg.oldestSeq === undefined || isSeq(msg.oldestSeq))
+        && (msg.notShown === undefined || isRecord(msg.notShown) && isSeq(msg.notShown.arrived) && isSeq(msg.notShown.shown));
     case 'state':
       return isEngineSnapshot(msg.engine) && isFiniteNum(msg.now);
     case 'cleared':
