@@ -26,6 +26,8 @@ tail options:
 mock options:
   --port P  --rate R (0..100000 hits/s)  --max-connections N  --ghost-seconds S  --replay N  --seed N  --empty-every N
   --control                  serve POST /_mock/control; its secret token is printed to stderr
+  --pool N                   firehose mode: N pre-generated records resent with unique ids (0..10000)
+  --flush-every N            gzip flush after N records (default 1; use >= 50 above ~10 000 hits/s)
 
 Credentials come only from the environment (never the command line):
   LIVESTREAM_ACCESS_TOKEN, or LIVESTREAM_CLIENT_ID + LIVESTREAM_CLIENT_SECRET
@@ -63,6 +65,10 @@ export interface MockArgs {
   emptyEvery: number;
   /** Serve the control endpoint (and print its token to stderr). */
   control: boolean;
+  /** Firehose mode: pre-generated records resent with unique ids (0 = off). */
+  pool: number;
+  /** gzip sync-flush after this many records. */
+  flushEvery: number;
 }
 
 export type CliArgs = TailArgs | MockArgs | { cmd: 'help' };
@@ -129,6 +135,7 @@ export function parseCli(argv: string[]): CliArgs {
         options: {
           port: { type: 'string' }, rate: { type: 'string' }, 'max-connections': { type: 'string' }, 'ghost-seconds': { type: 'string' },
           replay: { type: 'string' }, seed: { type: 'string' }, 'empty-every': { type: 'string' }, control: { type: 'boolean' },
+          pool: { type: 'string' }, 'flush-every': { type: 'string' },
         },
       });
       return {
@@ -141,6 +148,8 @@ export function parseCli(argv: string[]): CliArgs {
         seed: num('seed', v.seed, { int: true }),
         emptyEvery: num('empty-every', v['empty-every'], { int: true, min: 0 }) ?? 0,
         control: !!v.control,
+        pool: num('pool', v.pool, { int: true, min: 0, max: 10_000 }) ?? 0,
+        flushEvery: num('flush-every', v['flush-every'], { int: true, min: 1, max: 10_000 }) ?? 1,
       };
     }
   } catch (e) {

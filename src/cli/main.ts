@@ -228,6 +228,7 @@ async function runMock(args: MockArgs): Promise<number> {
   const mock = await MockLiveStreamServer.start({
     port: args.port, rate: args.rate, maxConnections: args.maxConnections, ghostSeconds: args.ghostSeconds,
     replayOnReconnect: args.replay, seed: args.seed, emptyRecordEvery: args.emptyEvery, control: args.control,
+    pool: args.pool, flushEveryRecords: args.flushEvery,
   });
   process.stdout.write(`${mock.streamUrl}\n`);
   process.stderr.write(`mock Live Stream on ${mock.origin} (stream ${mock.streamUrl}); Ctrl-C to stop\n`);

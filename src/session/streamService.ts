@@ -3,6 +3,7 @@ import { systemClock, withLongTimers, type Clock, type TimerHandle } from '../st
 import { ConnectionLease, type HolderInfo } from './connectionLease';
 import { FileCooldownStore } from '../stream/cooldownStore';
 import { HitStore, MAX_STORED_RECORD_BYTES, type HitStoreOptions } from './hitStore';
+import { LoadMonitor, type LoadSample } from './loadMonitor';
 import type { EngineOptions, LiveStreamEngine } from '../stream/liveStreamEngine';
 import { escapeControls } from '../shared/escapeControls';
 import { shouldLog, type Logger } from '../stream/logger';
@@ -47,6 +48,8 @@ export interface ServiceDeps {
   demo?: { rate?: number; ghostSeconds?: number };
   /** Hit store limits for tests (byte budget, per-record limit); defaults in hitStore.ts. */
   storeLimits?: HitStoreOptions;
+  /** For tests: measures the thread's load instead of the real event loop (see loadMonitor.ts). */
+  loadSampler?: () => LoadSample;
 }
 
 type Listener<T> = (v: T) => void;
@@ -77,6 +80,8 @@ export class StreamService extends Disposable {
   private afterStopTimer?: TimerHandle;
   private byteCapLogs = 0;
   private disposal?: Promise<void>;
+  /** Whether this thread keeps up with the stream (runs while an engine runs). */
+  private readonly load: LoadMonitor;
 
   constructor(private readonly deps: ServiceDeps) {
     super();
@@ -84,6 +89,12 @@ export class StreamService extends Disposable {
     this.clock = withLongTimers(deps.clock ?? systemClock);
     this.store = new HitStore(deps.settings().settings.maxHits, deps.storeLimits);
     this.register(toDisposable(() => this.clock.clearTimeout(this.afterStopTimer)));
+    this.load = new LoadMonitor({ clock: this.clock, sampler: deps.loadSampler, onChange: (behind) => {
+      if (behind) this.deps.log.warn('Falling behind: this window cannot keep up with the stream (its thread is busy nearly all the time); hits arrive late and the server may drop some.');
+      else this.deps.log.info('Caught up with the stream again.');
+      this.emitState();
+    } });
+    this.register(toDisposable(() => this.load.stop()));
   }
 
   onState(l: Listener<EngineSnapshot>): () => void { this.stateL.add(l); return () => this.stateL.delete(l); }
@@ -120,6 +131,7 @@ export class StreamService extends Disposable {
     const e = this.engine?.snapshot() ?? { streamUrl: this.describeTarget(), state: { kind: 'idle' as const }, stats: { received: 0, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 0 } };
     // The hit store's refusals and placeholders count with the engine's.
     const s = { ...e, stats: { ...e.stats, oversized: e.stats.oversized + this.store.refused, placeholders: this.store.placeholders } };
+    if (this.load.fallingBehind && s.state.kind === 'connected') s.stats.fallingBehind = true;
     // After a disconnect, show how long a new connection would wait (the shared cooldown).
     if ((s.state.kind === 'stopped' && s.state.code === 'user' || s.state.kind === 'idle') && this.afterStopUntil > this.clock.now()) {
       return { ...s, state: { kind: 'cooldown', since: s.state.kind === 'stopped' ? s.state.since : this.clock.now(), until: this.afterStopUntil, code: 'user', auto: false } };
@@ -315,8 +327,10 @@ export class StreamService extends Disposable {
     this.clock.clearTimeout(this.afterStopTimer);
     this.afterStopUntil = 0;
     const engine = this.engine;
+    this.load.start();
     this.run = engine.start({ force }).finally(() => {
       this.run = undefined;
+      this.load.stop();
       if (this.mode === 'stream') this.lease?.release();
       this.noteStop();
     });

@@ -95,6 +95,8 @@ export interface EngineStats {
   placeholders?: number;
   /** Hits per second over the last few seconds. */
   hitsPerSecond: number;
+  /** The window's thread cannot keep up with the stream (host only): shown as "falling behind", never silent. */
+  fallingBehind?: boolean;
 }
 
 export interface EngineSnapshot {

@@ -193,6 +193,7 @@ export function isEngineSnapshot(v: unknown): v is EngineSnapshot {
   if (!isRecord(v) || !isStr(v.streamUrl) || !isConnectionState(v.state) || !isRecord(v.stats)) return false;
   const s = v.stats;
   if (!isFiniteNum(s.received) || !isFiniteNum(s.duplicates) || !isFiniteNum(s.malformed) || !isFiniteNum(s.oversized) || !isFiniteNum(s.hitsPerSecond)) return false;
+  if (s.fallingBehind !== undefined && typeof s.fallingBehind !== 'boolean') return false;
   if ((s.refusedIds !== undefined && !isFiniteNum(s.refusedIds)) || (s.placeholders !== undefined && !isFiniteNum(s.placeholders))) return false;
   if (v.lastError !== undefined) {
     const e = v.lastError;

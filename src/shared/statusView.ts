@@ -37,7 +37,7 @@ export function stateLine(s: EngineSnapshot, now: number): string {
   switch (st.kind) {
     case 'idle': return 'disconnected';
     case 'connecting': return st.attempt > 1 ? `connecting (attempt ${st.attempt})…` : 'connecting…';
-    case 'connected': return `connected · ${formatRate(s.stats.hitsPerSecond)} hits/s · ${s.stats.received} received · ${s.stats.duplicates} duplicates dropped`;
+    case 'connected': return `connected · ${formatRate(s.stats.hitsPerSecond)} hits/s${s.stats.fallingBehind ? ' (falling behind)' : ''} · ${s.stats.received} received · ${s.stats.duplicates} duplicates dropped`;
     case 'cooldown': return `cooling down after ${causeText(st.code)}: next attempt in ${formatCountdown(st.until - now)}`;
     case 'stopped': return st.code === 'user' ? 'disconnected' : `stopped (${st.code}): ${st.reason}`;
   }
@@ -85,7 +85,14 @@ export function statusView(s: EngineSnapshot, now: number): StatusView {
     case 'connecting':
       text = `$(loading~spin) Live Stream${errTag}`; label = `Live Stream: connecting${errTag}`; break;
     case 'connected':
-      text = `$(pulse) Live Stream ${formatRate(s.stats.hitsPerSecond)}/s`; label = `Live Stream: connected, ${formatRate(s.stats.hitsPerSecond)} hits per second`; break;
+      text = `$(pulse) Live Stream ${formatRate(s.stats.hitsPerSecond)}/s`; label = `Live Stream: connected, ${formatRate(s.stats.hitsPerSecond)} hits per second`;
+      if (s.stats.fallingBehind) {
+        // Never silent: the window cannot read the stream as fast as it arrives.
+        text += ' $(warning) falling behind';
+        label += ', falling behind';
+        background = 'statusBarItem.warningBackground';
+      }
+      break;
     case 'cooldown':
       text = `$(watch) Live Stream${errTag || (st.code !== 'cooldown' && st.code !== 'user' ? ` ${st.code}` : '')} ${formatCountdown(st.until - now)}`;
       background = 'statusBarItem.warningBackground';
@@ -101,6 +108,7 @@ export function statusView(s: EngineSnapshot, now: number): StatusView {
   lines.push(`**Live Stream** · ${escapeMarkdown(s.streamUrl || 'no stream configured')}`, '');
   lines.push(`State: ${escapeMarkdown(stateLine(s, now))}`);
   if ('since' in st) lines.push(`Since: ${timeOf(st.since)}`);
+  if (st.kind === 'connected' && s.stats.fallingBehind) lines.push(`**Falling behind**: this window cannot keep up with ${formatRate(s.stats.hitsPerSecond)} hits/s; hits arrive late and the server may drop some.`);
   lines.push(`Hits received: ${s.stats.received} · duplicates dropped: ${s.stats.duplicates}${problemCounts(s.stats).map((p) => ` · ${p}`).join('')}`);
   if (err) {
     lines.push('', `Last error: **${escapeMarkdown(err.code)}** at ${timeOf(err.at)}${st.kind === 'connected' ? ' (resolved)' : ''}`);

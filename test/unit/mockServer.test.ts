@@ -616,6 +616,17 @@ describe('MockLiveStreamServer', function () {
     assert.notEqual(await c.ended, 'end');
   });
 
+  it('pool mode (firehose bench): pooled records resent with unique 64-bit hitIdLow, every record valid JSON', async () => {
+    await start({ rate: 5000, pool: 7, flushEveryRecords: 50, replayOnReconnect: 0 });
+    const c = await stream();
+    await waitUntil(() => c.records().length >= 300, 'pooled hits arrive');
+    const recs = c.records().slice(0, 300);
+    const lows = recs.map((r) => { JSON.parse(r); return /"hitIdLow":(\d+)/.exec(r)![1]!; });
+    assert.equal(new Set(lows).size, 300, 'hit ids never repeat');
+    assert.ok(lows.every((l) => l.length === 19 && BigInt(l) < 2n ** 64n && BigInt(l) > 2n ** 53n));
+    assert.equal(new Set(recs.map((r) => r.replace(/"hitIdLow":\d+/, ''))).size, 7, 'the rest of each record comes from the pool');
+  });
+
   it('survives clients that abort at every stage', async () => {
     const s = await start({ rate: 1000 });
     for (let i = 0; i < 5; i++) {

@@ -27,6 +27,16 @@ describe('statusView (the status bar as a pure function of state)', () => {
     assert.match(v.tooltip, /\[Disconnect\]/);
   });
 
+  it('falling behind is visible: the real rate, a warning and a warning background, explained in the tooltip and the CLI line', () => {
+    const s: EngineSnapshot = { ...snap({ kind: 'connected', since: NOW - 60_000 }), stats: { ...stats, hitsPerSecond: 48_123, fallingBehind: true } };
+    const v = statusView(s, NOW);
+    assert.equal(v.text, '$(pulse) Live Stream 48123/s $(warning) falling behind');
+    assert.equal(v.background, 'statusBarItem.warningBackground');
+    assert.match(v.ariaLabel, /falling behind/);
+    assert.match(v.tooltip, /\*\*Falling behind\*\*/);
+    assert.match(stateLine(s, NOW), /48123 hits\/s \(falling behind\)/);
+  });
+
   it('cooldown: live countdown, the code that caused it, warning background, Connect now link', () => {
     const v = statusView(snap({ kind: 'cooldown', since: NOW, until: NOW + 42_300, code: '409', auto: true }, err409), NOW);
     assert.equal(v.text, '$(watch) Live Stream 409 43 s');
