@@ -204,6 +204,10 @@ document.addEventListener('keydown', (e) => {
 });
 
 // ------------------------------------------------------------------ host messages
+/** The last batch's "only the newest shown" figures, and when they came (host messages only). */
+let partial: { arrived: number; shown: number } | undefined;
+let partialAt = 0;
+
 function onMessage(msg: HostToWebview): void {
   switch (msg.type) {
     case 'snapshot': {
@@ -222,6 +226,9 @@ function onMessage(msg: HostToWebview): void {
     case 'hits': {
       clockOffset = msg.now - Date.now();
       if (msg.engine) engine = msg.engine;
+      // More arrived than the host sends (its batch bounds): say so until batches are whole again.
+      if (msg.notShown) { partial = msg.notShown; partialAt = Date.now(); }
+      else if (partial && Date.now() - partialAt > 2000) partial = undefined;
       const added = list.append(msg.hits);
       if (msg.oldestSeq !== undefined) list.dropBefore(msg.oldestSeq);
       chartPacer.add(msg.hits);
@@ -233,6 +240,7 @@ function onMessage(msg: HostToWebview): void {
       engine = msg.engine;
       break;
     case 'cleared':
+      partial = undefined;
       applyCleared();
       break;
     case 'exportResult':
@@ -265,7 +273,7 @@ function scheduleUi(): void {
 let emptyKey = '';
 function renderUi(): void {
   const maxHits = list.maxHits;
-  if (engine) strip.render(stripView(engine, list.total, maxHits, hostNow(), ui.utc));
+  if (engine) strip.render(stripView(engine, list.total, maxHits, hostNow(), ui.utc, engine.state.kind === 'connected' ? partial : undefined));
   chartPacer.render();
 
   pauseIcon.className = `codicon codicon-${list.paused ? 'debug-continue' : 'debug-pause'}`;

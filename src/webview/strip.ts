@@ -28,7 +28,7 @@ export function timeLeft(until: number, hostNow: number): string {
  * The state strip's content as a pure function of the engine model (the same
  * model as the status bar), the kept count and the host clock.
  */
-export function stripView(e: EngineSnapshot, kept: number, maxHits: number, hostNow: number, utc: boolean): StripView {
+export function stripView(e: EngineSnapshot, kept: number, maxHits: number, hostNow: number, utc: boolean, partial?: { arrived: number; shown: number }): StripView {
   const st = e.state;
   const counters = `${fmtCount(e.stats.received)} received · ${fmtCount(e.stats.duplicates)} dupes dropped · ${fmtCount(kept)}/${fmtCount(maxHits)} kept`;
   let v: StripView;
@@ -41,6 +41,9 @@ export function stripView(e: EngineSnapshot, kept: number, maxHits: number, host
       break;
     case 'connected':
       v = { icon: 'circle-filled', cls: 'connected', text: `Connected · ${formatRate(e.stats.hitsPerSecond)} hits/s · ${counters}`, buttons: ['disconnect'] };
+      // Never silent: the host cannot keep up, or sends only the newest of what arrives.
+      if (e.stats.fallingBehind) { v.icon = 'warning'; v.cls = 'behind'; v.text = `Connected · ${formatRate(e.stats.hitsPerSecond)} hits/s · falling behind · ${counters}`; }
+      if (partial) v.text += ` · ${formatRate(e.stats.hitsPerSecond)} hits/s arriving, showing the newest ${fmtCount(partial.shown)} of every ${fmtCount(partial.arrived)}`;
       break;
     case 'cooldown': {
       const wait = st.auto ? `reconnecting in ${timeLeft(st.until, hostNow)}` : `connect again after ${fmtTime(st.until, utc)}`;

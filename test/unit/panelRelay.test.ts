@@ -48,6 +48,10 @@ describe('PanelRelay (hits to the webview, batched and bounded)', () => {
     assert.deepEqual(sent[0]!.hits.map((h) => h.seq), hits.slice(70).map((h) => h.seq));
     assert.deepEqual(sent[0]!.notShown, { arrived: 120, shown: 50 });
     assert.equal(r.stats.notShown, 70);
+    assert.ok(isHostToWebview(sent[0]));
+    // The webview's validator refuses anything else in those fields.
+    for (const bad of [{ arrived: -1, shown: 1 }, { arrived: '5', shown: 1 }, 'x', { arrived: 5 }]) assert.equal(isHostToWebview({ ...sent[0]!, notShown: bad }), false);
+    assert.equal(isHostToWebview({ ...sent[0]!, engine: { ...engine, stats: { ...engine.stats, fallingBehind: 'yes' } } }), false);
   });
 
   it('keeps a batch within its byte budget (newest first), but always sends at least one hit', async () => {

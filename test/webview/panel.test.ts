@@ -71,6 +71,27 @@ describe('hits webview in Chromium', function () {
       assert.match(strip, /last error 409 “Maximum connections reached” — Another client holds the connection; waiting before retrying\. · \d\d:\d\d:\d\d \(resolved\)/);
       assert.ok(await p.page.isVisible('.strip button:has-text("Disconnect")'));
     });
+
+    it('never silent at firehose rates: "falling behind" and "N hits/s arriving, showing the newest …" from the host', async () => {
+      const connected = { kind: 'connected', since: Date.now() - 60_000 };
+      await p.snapshot({ hits: [hit(1, { pageName: 'A' })] });
+      const text = async () => ((await p.page.textContent('.strip .state-text')) ?? '').replace(/\u202f/g, ' ');
+      await p.send({ type: 'hits', hits: [hit(2, { pageName: 'B' }), hit(3, { pageName: 'C' })], now: Date.now(), notShown: { arrived: 4800, shown: 2 },
+        engine: engineSnapshot(connected, { stats: { received: 90_000, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 48_000, fallingBehind: true } }) });
+      await until(p.page, () => document.querySelector('.strip .state-text')?.textContent?.includes('falling behind'));
+      const t = await text();
+      assert.match(t, /Connected · 48000 hits\/s · falling behind · /);
+      assert.match(t, /48000 hits\/s arriving, showing the newest 2 of every 4 800/);
+      assert.equal(await p.page.getAttribute('.strip', 'data-state'), 'behind');
+      assert.ok(await p.page.isVisible('.strip .codicon-warning'));
+      // Caught up, batches whole again: both notes go (the "newest" one after 2 s without a partial batch).
+      await p.send({ type: 'state', now: Date.now(), engine: engineSnapshot(connected, { stats: { received: 90_001, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 40 } }) });
+      await until(p.page, () => !document.querySelector('.strip .state-text')?.textContent?.includes('falling behind'));
+      assert.equal(await p.page.getAttribute('.strip', 'data-state'), 'connected');
+      await p.page.waitForTimeout(2100);
+      await p.send({ type: 'hits', hits: [hit(4, { pageName: 'D' })], now: Date.now() });
+      await until(p.page, () => !document.querySelector('.strip .state-text')?.textContent?.includes('arriving'));
+    });
   });
 
   describe('the Adobe sample hit', () => {
