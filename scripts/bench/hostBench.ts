@@ -77,8 +77,9 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
     clock: systemClock,
     maxBatchBytes: unbounded ? Infinity : undefined,
     source: { snapshot: () => service.snapshot(), oldestSeq: () => service.oldestSeq(), maxHits: () => unbounded ? Infinity : service.maxHits() },
-    // VS Code's extension host serializes every postMessage with JSON.stringify.
-    post: (msg) => { postedBytes += Buffer.byteLength(JSON.stringify(msg)); },
+    // VS Code's extension host serializes every postMessage with JSON.stringify. Counted in
+    // UTF-16 units (= bytes for ASCII), not Buffer.byteLength, which would charge a second pass over each batch to the thread.
+    post: (msg) => { postedBytes += JSON.stringify(msg).length; },
   });
   const unsub = service.onHits((h) => relay.push(h));
   let behindSeen = 0;

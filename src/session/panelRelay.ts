@@ -6,12 +6,13 @@ import { wireHit, type HitsMessage } from '../shared/protocol';
 export const RELAY_INTERVAL_MS = 100;
 
 /**
- * Byte budget of one batch (estimated from the records' text length). At 50 000
- * hits/s of 1.5 KB hits, 100 ms is 7.5 MB: more than a webview can render and
- * more than the host should serialize on its one thread. The newest hits that
- * fit are sent; the rest are counted as not shown.
+ * Byte budget of one batch (estimated from the records' text length): 1 MiB per
+ * 100 ms, about 7 000 hits/s of 1.5 KB hits. At 50 000 hits/s, 100 ms is 7.5 MB:
+ * more than anyone can read, and serializing it for postMessage would cost the
+ * host's one thread about a quarter of its time (npm run bench). The newest hits
+ * that fit are sent; the rest are counted as not shown.
  */
-export const RELAY_MAX_BATCH_BYTES = 2 * 1024 * 1024;
+export const RELAY_MAX_BATCH_BYTES = 1024 * 1024;
 
 /** What the relay reads from the session when it sends a batch. */
 export interface RelaySource {
