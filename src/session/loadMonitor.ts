@@ -19,11 +19,11 @@ export interface LoadMonitorOptions {
 }
 
 /** Busy or delayed beyond these for BEHIND_AFTER intervals in a row: falling behind. */
-export const BEHIND_BUSY = 0.9;
+export const BEHIND_BUSY = 0.8;
 export const BEHIND_DELAY_MS = 200;
 const BEHIND_AFTER = 2;
 /** Under these for CAUGHT_UP_AFTER intervals in a row: caught up again. */
-const OK_BUSY = 0.7;
+const OK_BUSY = 0.6;
 const OK_DELAY_MS = 100;
 const CAUGHT_UP_AFTER = 3;
 
