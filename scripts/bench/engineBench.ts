@@ -3,6 +3,7 @@
  * gzip, chunked, stdout to a pipe) next to the practical limit measured in the
  * same run (the same payload gunzipped, split and JSON.parse'd in a tight loop).
  * Ratios, not absolute numbers, are what to compare across noisy machines.
+ * BENCH_CLI_PROF_DIR=dir writes a V8 CPU profile of the CLI there (where the time goes).
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -73,7 +74,7 @@ async function endToEnd(gz: Buffer, n: number): Promise<{ hitsPerSecond: number;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const stateDir = mkdtempSync(join(tmpdir(), 'lsi-bench-'));
-  const child = spawn(process.execPath, [...(process.env.BENCH_CLI_HEAP_MB ? [`--max-old-space-size=${process.env.BENCH_CLI_HEAP_MB}`] : []), join(root, 'dist/cli.js'), 'tail', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--force', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_CLI_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLI_PROF_DIR}`] : []), ...(process.env.BENCH_CLI_HEAP_MB ? [`--max-old-space-size=${process.env.BENCH_CLI_HEAP_MB}`] : []), join(root, 'dist/cli.js'), 'tail', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--force', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let lines = 0;
   let t0 = 0;
   let peak = 0;
