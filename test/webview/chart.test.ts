@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { assertCleanAndClose, engineSnapshot, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
+import { engineSnapshot, type Panel, until, usePanelPerTest, visibleRows } from './support/harness';
 import { hit } from './support/fixtures';
 
 /**
@@ -35,13 +35,8 @@ async function waitForLabel(p: Panel, want: string): Promise<void> {
 }
 
 describe('rate sparkline in Chromium', function () {
-  let h: Harness;
   let p: Panel;
-  before(async () => { h = await startHarness(); });
-  after(async () => { await h?.close(); });
-  beforeEach(async () => { p = await openPanel(h); });
-  // Every test must leave no CSP violation, no dialog and no page error behind.
-  afterEach(async () => { await assertCleanAndClose(p); });
+  usePanelPerTest((panel) => { p = panel; });
 
   it('shows the average and the peak of a snapshot on the frame that shows its rows', async () => {
     // 2 hits in each of the last 60 seconds + 30 more in one second: 150 hits, 0.5/s over 5 min, peak 32.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { assertCleanAndClose, engineSnapshot, eventuallyEqual, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
+import { engineSnapshot, eventuallyEqual, type Panel, until, usePanelPerTest, visibleRows } from './support/harness';
 import { hit, sampleHit } from './support/fixtures';
 
 /** Column order of the default layout: time, lag, type, suite, page, url, events, visitor. */
@@ -16,13 +16,8 @@ async function typeFilter(p: Panel, text: string): Promise<void> {
 }
 
 describe('hits webview in Chromium', function () {
-  let h: Harness;
   let p: Panel;
-  before(async () => { h = await startHarness(); });
-  after(async () => { await h?.close(); });
-  beforeEach(async () => { p = await openPanel(h); });
-  // Every test must leave no CSP violation, no dialog and no page error behind.
-  afterEach(async () => { await assertCleanAndClose(p); });
+  usePanelPerTest((panel) => { p = panel; });
 
   it('says ready first, with the protocol version', async () => {
     const posted = await p.posted();

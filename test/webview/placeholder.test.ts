@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { HitStore } from '../../src/session/hitStore';
 import type { StoredHit } from '../../src/shared/model';
 import { wireHit } from '../../src/shared/protocol';
-import { assertCleanAndClose, eventuallyEqual, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
+import { eventuallyEqual, type Panel, until, usePanelPerTest, visibleRows } from './support/harness';
 import { hit } from './support/fixtures';
 
 /** Column order of the default layout: time, lag, type, suite, page, url, events, visitor. */
@@ -25,12 +25,8 @@ function placeholderHit(seq: number): ReturnType<typeof wireHit> {
 }
 
 describe('placeholder rows for hits too deep or too large to display', function () {
-  let h: Harness;
   let p: Panel;
-  before(async () => { h = await startHarness(); });
-  after(async () => { await h?.close(); });
-  beforeEach(async () => { p = await openPanel(h); });
-  afterEach(async () => { await assertCleanAndClose(p); });
+  usePanelPerTest((panel) => { p = panel; });
 
   it('shows time, id and size as inert text between normal rows; the detail pane explains; copy asks the host for the exact text', async () => {
     await p.snapshot({ hits: [hit(1, { pageName: 'before' }), placeholderHit(2), hit(3, { pageName: 'after' })] });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { assertCleanAndClose, eventuallyEqual, openPanel, startHarness, until, visibleRows, type Harness, type Panel } from './support/harness';
+import { eventuallyEqual, type Panel, until, usePanelPerTest, visibleRows } from './support/harness';
 
 /**
  * Issue 9.2: a regex filter could freeze the panel. `pageName~/(a+)+$/` took
@@ -64,12 +64,8 @@ async function sendPathologicalHits(p: Panel, n: number): Promise<void> {
 }
 
 describe('regex filters cannot freeze the panel (Chromium)', function () {
-  let h: Harness;
   let p: Panel;
-  before(async () => { h = await startHarness(); });
-  after(async () => { await h?.close(); });
-  beforeEach(async () => { p = await openPanel(h); });
-  afterEach(async () => { await assertCleanAndClose(p); });
+  usePanelPerTest((panel) => { p = panel; });
 
   it('reopened with a saved (a+)+$ filter and long page names, it renders the matches and stays interactive', async () => {
     await reopenWithSavedFilter(p, 'pageName~/(a+)+$/');

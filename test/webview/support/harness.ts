@@ -234,3 +234,17 @@ export async function assertCleanAndClose(p: Panel): Promise<void> {
   assert.deepEqual(p.dialogs, [], 'dialogs');
   await p.page.context().close();
 }
+
+/**
+ * The hooks every panel suite shares: one browser per suite, a fresh panel per
+ * test (handed to `set`), and after each test the check that it left no CSP
+ * violation, no dialog and no page error behind.
+ */
+export function usePanelPerTest(set: (p: Panel) => void): void {
+  let h: Harness | undefined;
+  let p: Panel | undefined;
+  before(async () => { h = await startHarness(); });
+  after(async () => { await h?.close(); });
+  beforeEach(async () => { p = await openPanel(h!); set(p); });
+  afterEach(async () => { await assertCleanAndClose(p!); });
+}
