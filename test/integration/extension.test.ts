@@ -1,23 +1,12 @@
 // The real extension in a real VS Code: activation, commands, the demo stream,
 // the status bar as rendered, the 409 drill, the hits panel, credentials.
 import * as assert from 'node:assert/strict';
-import * as http from 'node:http';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
 import { MockLiveStreamServer } from '../../src/mock/mockServer';
-import { clickWebview, clickWorkbench, pressWorkbench, queryWorkbench, typeWorkbench, pressWebview, queryWebview, requestScreenshot, screenshotsForReadme, waitFor, waitForStatusBarText, waitForWebview, harnessAvailable } from './harness';
+import { clickWebview, clickWorkbench, pressWorkbench, queryWorkbench, typeWorkbench, pressWebview, queryWebview, requestScreenshot, screenshotsForReadme, waitFor, waitForStatusBarText, waitForWebview, harnessAvailable, demoControl } from './harness';
 
 const EXT_ID = 'livestream-tools.livestream-inspector';
-
-/** A control request to the demo server; `headers` carry its secret token (`controlHeaders`), which only this process can read. */
-function post(url: string, body: unknown, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(data)) } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 async function api(): Promise<LiveStreamApi> {
   const ext = vscode.extensions.getExtension<LiveStreamApi>(EXT_ID);
@@ -136,8 +125,8 @@ describe('Live Stream extension', function () {
   it('a forced 409 from the mock shows 409 and its description, then backs off', async () => {
     const demo = a.service.demoServer;
     assert.ok(demo, 'demo server running');
-    assert.equal(await post(demo.controlUrl, { enqueue: [{ status: 409 }] }, {}), 401, 'control without the token is refused');
-    assert.equal(await post(demo.controlUrl, { enqueue: [{ status: 409 }] }, demo.controlHeaders), 200);
+    assert.equal(await demoControl(demo.controlUrl, { enqueue: [{ status: 409 }] }, {}), 401, 'control without the token is refused');
+    assert.equal(await demoControl(demo.controlUrl, { enqueue: [{ status: 409 }] }, demo.controlHeaders), 200);
     await vscode.commands.executeCommand('liveStream.connectNow');
     await waitFor(() => a.service.snapshot().lastError?.code === '409', { message: 'a 409', timeoutMs: 20_000 });
     const s = a.service.snapshot();

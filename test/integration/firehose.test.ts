@@ -3,24 +3,14 @@
 // event-loop delay every other extension in the window would feel, the rate the
 // status bar shows, and how fast a filter typed in the panel updates the table.
 import * as assert from 'node:assert/strict';
-import * as http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
-import { harnessAvailable, queryWebview, typeWebview, waitFor, waitForWebview } from './harness';
+import { harnessAvailable, queryWebview, typeWebview, waitFor, waitForWebview, demoControl } from './harness';
 
 const EXT_ID = 'livestream-tools.livestream-inspector';
 const RATE = 20_000;
 const SECONDS = 20;
-
-function control(url: string, body: unknown, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(data)) } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel open', function () {
   this.timeout(180_000);
@@ -38,7 +28,7 @@ describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel o
     const demo = a?.service.demoServer;
     // Back to the demo's own rate, and stay connected: a disconnect here would start the default
     // 60 s cooldown on the demo stream, which the next suite (onboarding) connects to.
-    if (demo) await control(demo.controlUrl, { setRate: 8 }, demo.controlHeaders).catch(() => 0);
+    if (demo) await demoControl(demo.controlUrl, { setRate: 8 }, demo.controlHeaders).catch(() => 0);
   });
 
   it('the extension host stays responsive (event-loop delay p99 < 50 ms), the status bar shows the real rate and "falling behind", a filter still applies', async function () {
@@ -52,7 +42,7 @@ describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel o
     }, { message: 'connected', timeoutMs: 60_000, intervalMs: 2000 });
     await vscode.commands.executeCommand('liveStream.showHits');
     const demo = a.service.demoServer!;
-    assert.equal(await control(demo.controlUrl, { setRate: RATE }, demo.controlHeaders), 200);
+    assert.equal(await demoControl(demo.controlUrl, { setRate: RATE }, demo.controlHeaders), 200);
 
     const eld = monitorEventLoopDelay({ resolution: 10 });
     const received0 = a.service.snapshot().stats.received;

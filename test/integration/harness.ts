@@ -188,3 +188,16 @@ export function waitForWebview(selector: string, opts: WaitOptions & { min?: num
     return texts.length >= min ? texts : undefined;
   }, { message: `${min} webview element(s) ${selector} matching ${want}`, ...opts });
 }
+
+/**
+ * A control request to the demo server (JSON POST); `headers` carry its secret
+ * token (`controlHeaders`), which only this process can read. Resolves with the status.
+ */
+export function demoControl(url: string, body: unknown, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers, 'content-length': String(Buffer.byteLength(data)) } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
