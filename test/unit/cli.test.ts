@@ -1,33 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../../src/mock/mockServer';
 import { FileCooldownStore } from '../../src/stream/cooldownStore';
 import { streamKey } from '../../src/stream/streamConfig';
 import { ScriptedServer, status, until } from '../support/engineHelpers';
+import { buildCli, runCli, type CliRun } from '../support/cliRun';
 
-const root = join(__dirname, '../..');
-const cli = join(root, 'dist/cli.js');
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  lines: () => string[];
-  exit: Promise<number | null>;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, stdout: () => out, stderr: () => err, lines: () => out.split('\n').filter(Boolean), exit };
-}
 
 /**
  * Test-only override of the 5 s floor of the failure back-off (the CLI reads it only from
@@ -47,17 +27,16 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
   this.timeout(30_000);
   let mock: MockLiveStreamServer | undefined;
   let stateDir: string;
-  const runs: Run[] = [];
+  const runs: CliRun[] = [];
   const tail = (args: string[], env: Record<string, string> = {}) => {
-    const r = run(['tail', '--state-dir', stateDir, ...args], env);
+    const r = runCli(['tail', '--state-dir', stateDir, ...args], env);
     runs.push(r);
     return r;
   };
 
   before(() => {
     // Test the real bundle, freshly built.
-    execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--only=cli'], { cwd: root, stdio: 'inherit' });
-    assert.ok(existsSync(cli));
+    buildCli();
   });
   beforeEach(() => { stateDir = mkdtempSync(join(tmpdir(), 'lsi-cli-')); });
   afterEach(async () => {
@@ -263,7 +242,7 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
   });
 
   it('mock subcommand: prints its stream URL and serves the tail command; exits 0 on SIGINT', async () => {
-    const m = run(['mock', '--port', '0', '--rate', '50', '--ghost-seconds', '0']);
+    const m = runCli(['mock', '--port', '0', '--rate', '50', '--ghost-seconds', '0']);
     runs.push(m);
     await until(() => /http:\/\/127\.0\.0\.1:\d+\/api\/1\/stream\/demo\n/.test(m.stdout()), 10_000, 'mock URL');
     const url = m.stdout().trim();
@@ -281,7 +260,7 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
   });
 
   it('mock --control: the control token goes to stderr only, and control requests need it', async () => {
-    const m = run(['mock', '--port', '0', '--rate', '5', '--control']);
+    const m = runCli(['mock', '--port', '0', '--rate', '5', '--control']);
     runs.push(m);
     await until(() => new RegExp(`${CONTROL_TOKEN_HEADER}: \\S+`).test(m.stderr()), 10_000, 'the control line');
     const url = m.stdout().trim();

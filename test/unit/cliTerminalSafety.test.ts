@@ -4,18 +4,16 @@
  * controls from the server to the terminal.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { escapeControls } from '../../src/shared/escapeControls';
 import { redact, secretForms } from '../../src/stream/logger';
 import { StatusLine } from '../../src/cli/statusLine';
 import { ScriptedServer, until } from '../support/engineHelpers';
+import { buildCli, runCli, type CliRun } from '../support/cliRun';
 
-const root = join(__dirname, '../..');
-const cli = join(root, 'dist/cli.js');
 
 /** A pasted token with a trailing space (the request trims it) and characters that URL/form encoding change. */
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0+/=.c2lnbmF0dXJl ';
@@ -37,18 +35,6 @@ function leakForms(secret: string): string[] {
 /** Characters a terminal acts on or that reorder text (tab and newline allowed). */
 // eslint-disable-next-line no-control-regex -- looking for control characters is the point
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
-
-interface Run { out: () => string; err: () => string; exit: Promise<number | null>; kill: (s: NodeJS.Signals) => void }
-
-function run(args: string[], env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { out: () => out, err: () => err, exit, kill: (s) => { if (child.exitCode === null) child.kill(s); } };
-}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -105,16 +91,15 @@ describe('redaction and terminal escaping (issue 9.6, 9.7)', function () {
   describe('dist/cli.js against an echoing, hostile loopback server', () => {
     let server: ScriptedServer;
     let stateDir: string;
-    const runs: Run[] = [];
+    const runs: CliRun[] = [];
     const tail = (args: string[], env: Record<string, string>) => {
-      const r = run(['tail', '--state-dir', stateDir, ...args], env);
+      const r = runCli(['tail', '--state-dir', stateDir, ...args], env);
       runs.push(r);
       return r;
     };
 
     before(() => {
-      execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--only=cli'], { cwd: root, stdio: 'inherit' });
-      assert.ok(existsSync(cli));
+      buildCli();
     });
     beforeEach(async () => {
       server = await ScriptedServer.start();
@@ -135,7 +120,7 @@ describe('redaction and terminal escaping (issue 9.6, 9.7)', function () {
       const r = tail(['--url', server.url, '--verbose'], { LIVESTREAM_ACCESS_TOKEN: TOKEN });
       assert.equal(await r.exit, 4);
       assert.equal(server.requests[0]!.headers.authorization, `Bearer ${TOKEN.trim()}`, 'the request sends the trimmed token');
-      const printed = r.out() + r.err();
+      const printed = r.stdout() + r.stderr();
       assert.match(printed, /401/);
       assert.match(printed, /rejected Bearer \*\*\*/, 'the echo was printed, redacted');
       for (const f of leakForms(TOKEN)) assert.ok(!printed.includes(f), `leaked ${JSON.stringify(f)}:\n${printed}`);
@@ -153,7 +138,7 @@ describe('redaction and terminal escaping (issue 9.6, 9.7)', function () {
       const r = tail(['--url', server.url, '--ims-url', `${server.origin}/ims/token/v3`, '--verbose'], { LIVESTREAM_CLIENT_ID: 'cid-1', LIVESTREAM_CLIENT_SECRET: SECRET });
       assert.equal(await r.exit, 4);
       assert.ok(server.requests.some((q) => q.method === 'POST'), 'the token request was made');
-      const printed = r.out() + r.err();
+      const printed = r.stdout() + r.stderr();
       assert.match(printed, /client_secret=\*\*\*/, 'the echo was printed, redacted');
       for (const f of leakForms(SECRET)) assert.ok(!printed.includes(f), `leaked ${JSON.stringify(f)}:\n${printed}`);
     });
@@ -167,11 +152,11 @@ describe('redaction and terminal escaping (issue 9.6, 9.7)', function () {
       }, (_req, res) => json(res, 409, { error: 'conflict', error_description: evil }));
       server.otherwise((_req, res) => json(res, 409, { error: 'conflict', error_description: evil }));
       const a = tail(['--url', server.url, '--verbose', '--cooldown', '30'], { LIVESTREAM_ACCESS_TOKEN: 'tok-12345678' });
-      await until(() => /cooling down/.test(a.err()), 10_000, 'the cooldown line');
+      await until(() => /cooling down/.test(a.stderr()), 10_000, 'the cooldown line');
       a.kill('SIGINT');
       assert.equal(await a.exit, 0);
       assert.equal(server.requests[1]!.url, '/api/1/stream/next%C2%9B[31m%C3%A2%C2%80%C2%AE', 'the redirect was followed');
-      const stderrA = a.err();
+      const stderrA = a.stderr();
       assert.ok(!RAW_CONTROL.test(stderrA), `raw control in stderr: ${JSON.stringify(stderrA)}`);
       assert.ok(stderrA.includes('slot held \\x1b]0;pwned\\x07 \\x1b[31mRED\\x1b[0m \\x9b2J \\u202eevil\\u202c\\x0d\\x0aforged: connected\\x7f'), stderrA);
       assert.ok(!/^forged/m.test(stderrA), 'no forged line');
@@ -182,7 +167,7 @@ describe('redaction and terminal escaping (issue 9.6, 9.7)', function () {
       server.otherwise((_req, res) => { res.writeHead(404, { 'content-type': 'text/plain' }); res.end(`no such stream ${evil}`); });
       const b = tail(['--url', server.url], { LIVESTREAM_ACCESS_TOKEN: 'tok-12345678' });
       assert.equal(await b.exit, 3);
-      const stderrB = b.err();
+      const stderrB = b.stderr();
       assert.ok(!RAW_CONTROL.test(stderrB), `raw control in stderr: ${JSON.stringify(stderrB)}`);
       assert.match(stderrB, /livestream: stopped: 404 HTTP 404: no such stream slot held \\x1b\]0;pwned\\x07/);
     });
