@@ -1,7 +1,7 @@
 /**
  * `is:mine`: the developer's own traffic, by visitor id (visIdHigh:visIdLow,
  * visIdLow, mcVisIdHigh:mcVisIdLow or the 38-digit ECID, customVisId, an s_vi
- * cookie value) or page host, as listed in `liveStream.myTraffic`.
+ * cookie value), IP address or page host, as listed in `liveStream.myTraffic`.
  */
 import { idText, own, type Rec } from '../recordAccess';
 import { urlParts } from '../summary';
@@ -44,6 +44,9 @@ export function mineTerm(entries: readonly string[]): (d: Rec) => boolean {
     if (custom && ids.has(custom)) return true;
     const mc = idText(own(d, 'mcVisId'));
     if (mc && ids.has(mc)) return true;
+    // "Follow this visitor" by IP (src/analytics/visitorIds.ts) stores the address as is.
+    const ip = own(d, 'ip');
+    if (typeof ip === 'string' && ip !== '' && ids.has(ip)) return true;
     const url = own(d, 'pageURL');
     if (typeof url !== 'string') return false;
     const host = hostOf(url);
