@@ -7,6 +7,7 @@ import { StreamService } from '../session/streamService';
 import { UserError } from '../stream/errors';
 import { formatCountdown } from '../shared/statusView';
 import { CredentialStore } from './credentialStore';
+import { FollowService } from './follow';
 import { HitsPanel } from './hitsPanel';
 import { channelLogger } from './log';
 import type { PanelBackend } from './panelBackend';
@@ -35,6 +36,8 @@ export class Controller extends Disposable implements vscode.Disposable {
   readonly service: StreamService;
   readonly credentials: CredentialStore;
   readonly status: StatusBarController;
+  /** Follow my visitor, golden hits (issue 13). */
+  readonly follow: FollowService;
   private readonly hitsEmitter = new vscode.EventEmitter<readonly StoredHit[]>();
   private readonly stateEmitter = new vscode.EventEmitter<EngineSnapshot>();
   private readonly resetEmitter = new vscode.EventEmitter<void>();
@@ -83,6 +86,7 @@ export class Controller extends Disposable implements vscode.Disposable {
     void this.updateContext(this.service.snapshot());
     void this.credentials.has().then((has) => vscode.commands.executeCommand('setContext', 'liveStream.hasCredentials', has));
 
+    this.follow = this.register(new FollowService({ onHits: (l) => this.service.onHits(l), bySeq: (seq) => this.service.bySeq(seq), log: this.log }));
     this.registerCommands();
     this.register(vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)));
     this.register(vscode.window.registerWebviewPanelSerializer(HitsPanel.viewType, {
@@ -107,6 +111,7 @@ export class Controller extends Disposable implements vscode.Disposable {
       connect: () => this.run(() => s.connect()),
       connectDemo: () => this.run(() => s.connectDemo()),
       disconnect: () => this.run(() => s.disconnect()),
+      visitor: this.follow,
     };
   }
 

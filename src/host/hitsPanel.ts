@@ -83,6 +83,7 @@ export class HitsPanel extends Disposable {
     this.register(backend.onHits((hits) => this.onHits(hits)));
     this.register(backend.onState((engine) => this.post({ type: 'state', engine, now: Date.now() })));
     this.register(backend.onReset(() => this.sendSnapshot()));
+    if (backend.visitor) { const v = backend.visitor; this.register(v.onFollowState(() => this.post(v.followState()))); }
     this.register(panel.onDidChangeViewState(() => this.onViewState()));
     this.register(panel.onDidDispose(() => this.dispose()));
   }
@@ -127,6 +128,7 @@ export class HitsPanel extends Disposable {
       type: 'snapshot', version: PROTOCOL_VERSION, engine: this.backend.snapshot(),
       hits: this.backend.hits().map(wireHit), maxHits: this.backend.maxHits(), myTraffic: this.backend.myTraffic(), now: Date.now(),
     });
+    if (this.backend.visitor) this.send(this.backend.visitor.followState());
     const held = this.held;
     this.held = [];
     for (const m of held) this.send(m);
@@ -134,7 +136,7 @@ export class HitsPanel extends Disposable {
 
   private post(msg: HostToWebview): void {
     if (!this.ready) {
-      if (msg.type === 'exportResult') this.held.push(msg);
+      if (msg.type === 'exportResult' || msg.type === 'goldenHit') this.held.push(msg);
       return;
     }
     this.send(msg);
@@ -194,6 +196,10 @@ export class HitsPanel extends Disposable {
         return;
       case 'export':
         return this.export(msg.format, msg.filter);
+      case 'follow': case 'unfollow': case 'saveGolden': case 'listGolden': case 'loadGolden':
+        // issue 13: src/host/follow.ts
+        if (!this.backend.visitor) { this.log(`hits panel: ${msg.type} is not available`); return; }
+        return this.backend.visitor.handle(msg, (m) => this.post(m));
     }
   }
 

@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
+import type { VisitorBackend } from './follow';
 
 /**
  * The seam between the extension-host service (which owns the connection and
@@ -29,6 +30,8 @@ export interface PanelBackend {
   connect(): Promise<void>;
   connectDemo(): Promise<void>;
   disconnect(): Promise<void>;
+  /** Follow my visitor and golden hits (issue 13; src/host/follow.ts). Optional: without it the panel ignores those messages. */
+  visitor?: VisitorBackend;
 }
 
 /** What the panel posts to: `vscode.Webview` (a structural type, so this file stays loadable in plain Node for tests). */

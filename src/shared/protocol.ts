@@ -10,6 +10,7 @@
  */
 import { EXPORT_FORMATS, type ExportFormat } from '../analytics/exportFormat';
 import { hasOwn, isRecord, type Rec } from '../analytics/recordAccess';
+import { isFollowableId } from '../analytics/visitorIds';
 import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from './model';
 
 export const PROTOCOL_VERSION = 1;
@@ -69,7 +70,24 @@ export interface ExportResultMessage {
   error?: string;
 }
 
-export type HostToWebview = SnapshotMessage | HitsMessage | StateMessage | ClearedMessage | ExportResultMessage;
+// ---- issue 13: follow my visitor, golden hits (host → webview)
+
+/** The followed visitors (`liveStream.myTraffic`) changed, or the page just became ready; sent after every snapshot. */
+export interface FollowStateMessage {
+  type: 'followState';
+  entries: string[];
+  /** Host time of the last "Follow" in this window: until a matching hit received after it arrives, the panel says it is waiting. */
+  since?: number;
+}
+
+/** Answer to `listGolden`: the workspace's `.vscode/livestream-golden/*.json` file names. */
+export interface GoldenListMessage { type: 'goldenList'; names: string[]; skipped: number; error?: string }
+
+/** Answer to `loadGolden` (or a just saved golden hit): the record parsed losslessly, or why it could not be read. */
+export interface GoldenHitMessage { type: 'goldenHit'; name: string; data?: Record<string, unknown>; error?: string }
+
+export type HostToWebview = SnapshotMessage | HitsMessage | StateMessage | ClearedMessage | ExportResultMessage
+  | FollowStateMessage | GoldenListMessage | GoldenHitMessage;
 
 // ---------------------------------------------------------------- webview → host
 
@@ -94,9 +112,23 @@ export interface OpenSettingsMessage { type: 'openSettings'; query?: string }
 /** A line for the extension's log channel (webview errors would otherwise vanish). */
 export interface LogMessage { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
 
+// ---- issue 13: follow my visitor, golden hits (webview → host)
+
+/** Add `id` (an ECID, visitor id, custom visitor id or IP of a hit) to `liveStream.myTraffic`. */
+export interface FollowMessage { type: 'follow'; id: string }
+/** Remove `id` from `liveStream.myTraffic`. */
+export interface UnfollowMessage { type: 'unfollow'; id: string }
+/** Write the exact record text of hit `seq` to `.vscode/livestream-golden/` (the host asks for the name). */
+export interface SaveGoldenMessage { type: 'saveGolden'; seq: number }
+/** List the workspace's golden hits (answered with `goldenList`). */
+export interface ListGoldenMessage { type: 'listGolden' }
+/** Read one golden hit (answered with `goldenHit`). */
+export interface LoadGoldenMessage { type: 'loadGolden'; name: string }
+
 export type WebviewToHost =
   | ReadyMessage | ConnectMessage | ConnectDemoMessage | DisconnectMessage | ClearMessage
-  | ExportMessage | CopyTextMessage | CopyHitMessage | OpenSettingsMessage | LogMessage;
+  | ExportMessage | CopyTextMessage | CopyHitMessage | OpenSettingsMessage | LogMessage
+  | FollowMessage | UnfollowMessage | SaveGoldenMessage | ListGoldenMessage | LoadGoldenMessage;
 
 // ---------------------------------------------------------------- validators
 
@@ -107,6 +139,10 @@ export const LIMITS = {
   filterChars: 10_000,
   logChars: 10_000,
   settingsQueryChars: 200,
+  /** A golden hit's file name (the host checks it again against its own rule). */
+  goldenNameChars: 120,
+  /** Names in a `goldenList` (the host lists at most 200). */
+  goldenNames: 1000,
   /** Host → webview: deeper hits travel as placeholders (JSON.stringify and structured clone overflow the stack on deep nesting). */
   hitDepth: MAX_DISPLAY_DEPTH,
   /** Host → webview: larger hits (estimated JSON characters) travel as placeholders. */
@@ -142,6 +178,12 @@ export function isWebviewToHost(msg: unknown): msg is WebviewToHost {
     case 'copyHit': return hasOnlyKeys(msg, ['type', 'seq']) && isSeq(msg.seq);
     case 'openSettings': return hasOnlyKeys(msg, ['type'], ['query']) && (msg.query === undefined || isStr(msg.query, LIMITS.settingsQueryChars));
     case 'log': return hasOnlyKeys(msg, ['type', 'level', 'message']) && (msg.level === 'info' || msg.level === 'warn' || msg.level === 'error') && isStr(msg.message, LIMITS.logChars);
+    // issue 13
+    case 'follow':
+    case 'unfollow': return hasOnlyKeys(msg, ['type', 'id']) && isFollowableId(msg.id);
+    case 'saveGolden': return hasOnlyKeys(msg, ['type', 'seq']) && isSeq(msg.seq);
+    case 'listGolden': return hasOnlyKeys(msg, ['type']);
+    case 'loadGolden': return hasOnlyKeys(msg, ['type', 'name']) && isStr(msg.name, LIMITS.goldenNameChars) && msg.name !== '';
     default: return false;
   }
 }
@@ -222,7 +264,21 @@ export function isHostToWebview(msg: unknown): msg is HostToWebview {
     case 'exportResult':
       return (msg.outcome === 'done' || msg.outcome === 'cancelled' || msg.outcome === 'error') && isExportFormat(msg.format)
         && Number.isSafeInteger(msg.count) && (msg.path === undefined || isStr(msg.path)) && (msg.error === undefined || isStr(msg.error));
+    // issue 13
+    case 'followState':
+      return Array.isArray(msg.entries) && msg.entries.length <= 1000 && msg.entries.every(isSettingEntry) && (msg.since === undefined || isFiniteNum(msg.since));
+    case 'goldenList':
+      return Array.isArray(msg.names) && msg.names.length <= LIMITS.goldenNames && msg.names.every((n) => isStr(n, LIMITS.goldenNameChars))
+        && isSeq(msg.skipped) && (msg.error === undefined || isStr(msg.error));
+    case 'goldenHit':
+      return isStr(msg.name, LIMITS.goldenNameChars) && (msg.data === undefined || isRecord(msg.data)) && (msg.error === undefined || isStr(msg.error))
+        && (msg.data === undefined) !== (msg.error === undefined);
     default:
       return false;
   }
+}
+
+/** A `myTraffic` entry as the user may have typed it in settings (any string, bounded): the panel shows them all inertly. */
+function isSettingEntry(v: unknown): boolean {
+  return typeof v === 'string' && v.length <= 10_000;
 }

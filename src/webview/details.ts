@@ -15,6 +15,8 @@ export interface DetailsOptions {
   onHide(): void;
   /** Escape inside the pane: give focus back to the table. */
   onLeave(): void;
+  /** More buttons in the pane's header (issue 13: Follow, Compare, Save as golden; src/webview/visitorUi.ts). */
+  headExtras?: readonly Node[];
 }
 
 /**
@@ -52,7 +54,7 @@ export class Details {
     });
     this.panel = h('div', { class: 'detail-body', role: 'tabpanel', id: 'detail-panel', tabindex: 0 });
     this.el = h('section', { class: 'detail', 'aria-label': 'Hit details' },
-      h('div', { class: 'detail-head' }, this.title, copyHit, hide),
+      h('div', { class: 'detail-head' }, this.title, ...(o.headExtras ?? []), copyHit, hide),
       tablist, this.panel);
     this.el.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); this.o.onLeave(); }
@@ -178,7 +180,7 @@ export class Details {
 }
 
 /** Puts a possibly huge untrusted value into `el`: cut visibly at LONG_VALUE with a "show all" button. */
-function renderLong(el: HTMLElement, value: string): void {
+export function renderLong(el: HTMLElement, value: string): void {
   if (value.length <= LONG_VALUE) {
     el.textContent = revealInvisible(value);
     return;

@@ -13,7 +13,7 @@ import { DetailLayout } from './detailLayout';
 import { Details } from './details';
 import { button, h, icon } from './dom';
 import { emptyState } from './emptyState';
-import { FilterBox } from './filterBox';
+import { FilterBox, hasTerm, toggleTerm } from './filterBox';
 import { fmtCount } from './format';
 import { columnLabel, Grid } from './grid';
 import { HitList, type RowFilter } from './hitList';
@@ -21,6 +21,7 @@ import { measure } from './measure';
 import { openMenu } from './popup';
 import { Strip, stripView, type StripActions } from './strip';
 import { COLUMN_IDS, parseUiState, type UiState } from './uiState';
+import { VisitorUi } from './visitorUi';
 import { getState, post, setState } from './vscodeApi';
 
 const ui: UiState = parseUiState(getState());
@@ -72,7 +73,25 @@ const grid = new Grid({
   onResize: (col, w) => { ui.widths[col] = w; saveUi(); },
 });
 
-const details = new Details({
+// issue 13: follow my visitor, compare two hits, golden hits (src/webview/visitorUi.ts)
+const visitor: VisitorUi = new VisitorUi({
+  post,
+  bySeq: (seq) => list.bySeq(seq)?.hit,
+  currentHit: () => { const seq: number | undefined = details.shownSeq ?? grid.selectedSeq; return seq === undefined ? undefined : list.bySeq(seq)?.hit; },
+  setMyTraffic: (entries) => {
+    if (myTraffic.join('\n') === entries.join('\n')) return;
+    myTraffic = entries;
+    filterBox.apply();
+  },
+  mineOn: () => hasTerm(filterBox.input.value, 'is:mine'),
+  setMineOn: (on) => { if (hasTerm(filterBox.input.value, 'is:mine') !== on) filterBox.setText(toggleTerm(filterBox.input.value, 'is:mine')); },
+  toast: (text) => toast(text),
+  utc: () => ui.utc,
+  gridBody: grid.body,
+});
+
+const details: Details = new Details({
+  headExtras: visitor.headExtras,
   copyText: (text) => { post({ type: 'copyText', text }); toast('Copied to the clipboard.'); },
   copyHit: (seq) => { post({ type: 'copyHit', seq }); toast('Copied the hit’s exact JSON.'); },
   onTab: (tab) => { ui.detailTab = tab; saveUi(); },
@@ -122,7 +141,7 @@ const toastEl = h('div', { class: 'toast', role: 'status', 'aria-live': 'polite'
 const splitter = h('div', { class: 'splitter', role: 'separator', tabindex: 0, 'aria-label': 'Resize detail pane', 'aria-orientation': 'vertical' });
 const main = h('div', { class: 'main' }, grid.el, splitter, details.el);
 
-document.getElementById('app')!.append(strip.el, toolbar, toolbar2, main, pauseBar, toastEl);
+document.getElementById('app')!.append(strip.el, toolbar, toolbar2, visitor.bar, main, pauseBar, toastEl, visitor.diff.el);
 
 // ------------------------------------------------------------------ layout: detail pane
 const layout = new DetailLayout({ main, splitter, detail: details.el, ui, saveUi });
@@ -219,6 +238,7 @@ function onMessage(msg: HostToWebview): void {
       list.replace(msg.hits, msg.maxHits);
       // The chart shows the stream's rate, so it counts hits also while the table is paused.
       chartPacer.reset(msg.hits);
+      visitor.onSnapshot(msg.hits);
       if (grid.selectedSeq !== undefined && !list.bySeq(grid.selectedSeq)) grid.select(undefined, false);
       grid.update();
       break;
@@ -232,6 +252,7 @@ function onMessage(msg: HostToWebview): void {
       const added = list.append(msg.hits);
       if (msg.oldestSeq !== undefined) list.dropBefore(msg.oldestSeq);
       chartPacer.add(msg.hits);
+      visitor.onHits(msg.hits);
       grid.update(added);
       break;
     }
@@ -248,6 +269,9 @@ function onMessage(msg: HostToWebview): void {
       else if (msg.outcome === 'cancelled') toast('Export cancelled.');
       else toast(`Export failed: ${msg.error ?? 'unknown error'}`);
       break;
+    case 'followState': visitor.onFollowState(msg); break;
+    case 'goldenList': visitor.onGoldenList(msg); break;
+    case 'goldenHit': visitor.onGoldenHit(msg); break;
   }
   scheduleUi();
 }
@@ -275,6 +299,7 @@ function renderUi(): void {
   const maxHits = list.maxHits;
   if (engine) strip.render(stripView(engine, list.total, maxHits, hostNow(), ui.utc, engine.state.kind === 'connected' ? partial : undefined));
   chartPacer.render();
+  visitor.render(hostNow());
 
   pauseIcon.className = `codicon codicon-${list.paused ? 'debug-continue' : 'debug-pause'}`;
   pauseLabel.textContent = list.paused ? 'Resume' : 'Pause';
