@@ -38,7 +38,7 @@ const pad19 = (s: string) => s.padStart(19, '0');
 
 /**
  * The ids of a hit, most specific first: ECID (`mcVisId`, or `mcVisIdHigh` and
- * `mcVisIdLow` as the 38-digit ECID), visitor id (`visIdHigh:visIdLow`), custom
+ * `mcVisIdLow` as the 38-digit ECID, or as `high:low` when a half has 20 digits), visitor id (`visIdHigh:visIdLow`), custom
  * visitor id, IP. Absent, zero or malformed ids are left out.
  */
 export function visitorIdsOf(data: unknown): VisitorId[] {
@@ -51,7 +51,10 @@ export function visitorIdsOf(data: unknown): VisitorId[] {
   else {
     const hi = idText(own(data, 'mcVisIdHigh'));
     const lo = idText(own(data, 'mcVisIdLow'));
-    if (DIGITS.test(hi) && DIGITS.test(lo) && hi.length <= 19 && lo.length <= 19 && !(/^0+$/.test(hi) && /^0+$/.test(lo))) add('ecid', pad19(hi) + pad19(lo));
+    if (DIGITS.test(hi) && DIGITS.test(lo) && !(/^0+$/.test(hi) && /^0+$/.test(lo))) {
+      // Halves over 19 digits (unsigned 64-bit) cannot be told apart in the 38-digit form: `high:low` then.
+      add('ecid', hi.length <= 19 && lo.length <= 19 ? pad19(hi) + pad19(lo) : `${hi}:${lo}`);
+    }
   }
   const vh = idText(own(data, 'visIdHigh'));
   const vl = idText(own(data, 'visIdLow'));

@@ -12,7 +12,8 @@ import type { StoredHit } from '../../src/shared/model';
 import { compileFilter } from '../../src/analytics/filter/compileFilter';
 import { hitType } from '../../src/analytics/summary';
 import {
-  clickWebview, fillWorkbench, inputValue, pressWebview, pressWorkbench, queryWebview, queryWorkbench, requireHarness, typeWebview, waitFor, waitForWebview,
+  clickWebview, disconnectDemo, ensureDemoConnected, fillWorkbench, inputValue, pressWebview, pressWorkbench, queryWebview, queryWorkbench, requireHarness, typeWebview,
+  waitFor, waitForWebview,
 } from './harness';
 
 const EXT_ID = 'livestream-tools.livestream-inspector';
@@ -39,17 +40,6 @@ function settingsSnapshot(): string {
 
 /** What the export writes for one hit: the exact record text on one line (src/analytics/exportHits.ts). */
 const recordLine = (h: StoredHit) => h.raw.trim().replace(/\r\n|\r|\n/g, ' ');
-
-/**
- * True when the demo server would accept a connection: no connection open there and
- * no "ghost" (like Adobe's load balancer, it keeps a closed connection's slot for a
- * while, and a connection made before the slot is free is refused with 409). The
- * server sees a client's close a moment after the client: hence `activeConnections`.
- */
-const demoSlotFree = (a: LiveStreamApi) => {
-  const demo = a.service.demoServer;
-  return !demo || (demo.activeConnections === 0 && demo.ghostConnections === 0);
-};
 
 describe('export', function () {
   this.timeout(120_000);
@@ -84,11 +74,8 @@ describe('export', function () {
       await (filterBefore ? typeWebview(filterBefore, FILTER_INPUT) : pressWebview('Delete', FILTER_INPUT)).catch(() => undefined);
       await pressWebview('Enter', FILTER_INPUT).catch(() => undefined);
     }
-    if (connectedHere) {
-      await vscode.commands.executeCommand('liveStream.disconnect');
-      // Hand the next test a stream it can connect to without a 409 (up to the demo's 20 s ghost).
-      await waitFor(() => demoSlotFree(a), { message: 'the demo stream to free the closed connection’s slot', timeoutMs: 40_000, intervalMs: 250 });
-    }
+    // Hand the next test a stream it can connect to without a 409.
+    if (connectedHere) await disconnectDemo(a);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -100,22 +87,7 @@ describe('export', function () {
     const matching = () => svc.hits().filter((h) => compiled.filter.test(h.data));
 
     // The demo stream, connected (another test may have left it connected, or in a cooldown).
-    if (!(svc.isActive && svc.isDemo)) {
-      connectedHere = true;
-      await vscode.commands.executeCommand('liveStream.connectDemo');
-    }
-    let nudged = 0;
-    await waitFor(async () => {
-      const st = svc.snapshot().state;
-      if (st.kind === 'connected') return true;
-      // A cooldown left by an earlier disconnect: skip it, but only once the demo's slot
-      // is free (else the forced attempt is refused with 409 and backs off further).
-      if (st.kind === 'cooldown' && demoSlotFree(a) && Date.now() - nudged > 3_000) {
-        nudged = Date.now();
-        await vscode.commands.executeCommand('liveStream.connectNow');
-      }
-      return false;
-    }, { message: 'connected to the demo stream', timeoutMs: 60_000, intervalMs: 200 });
+    connectedHere = await ensureDemoConnected(a);
     await waitFor(() => svc.hits().length >= 20 && matching().length >= 5 && svc.hits().length - matching().length >= 5,
       { message: '20 hits, at least 5 matching the filter and 5 not', timeoutMs: 30_000 });
 

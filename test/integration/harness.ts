@@ -6,6 +6,8 @@
 // Under the desktop runner (test-electron) there is no harness: screenshot
 // requests are no-ops and DOM queries are unavailable (use `requireHarness`).
 import * as http from 'node:http';
+import * as vscode from 'vscode';
+import type { LiveStreamApi } from '../../src/host/controller';
 
 const harnessUrl = process.env.LIVESTREAM_TEST_HARNESS;
 
@@ -200,4 +202,47 @@ export function demoControl(url: string, body: unknown, headers: Record<string, 
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/**
+ * True when the demo server would accept a connection: no connection open there and
+ * no "ghost" (like Adobe's load balancer, it keeps a closed connection's slot for a
+ * while, and a connection made before the slot is free is refused with 409). The
+ * server sees a client's close a moment after the client: hence `activeConnections`.
+ */
+export const demoSlotFree = (a: LiveStreamApi): boolean => {
+  const demo = a.service.demoServer;
+  return !demo || (demo.activeConnections === 0 && demo.ghostConnections === 0);
+};
+
+/**
+ * The demo stream, connected: another test may have left it connected, or in a
+ * cooldown, which is skipped once the demo's slot is free (else the forced attempt
+ * is refused with 409 and backs off further). True when this call connected it
+ * (the caller disconnects in its `after`).
+ */
+export async function ensureDemoConnected(a: LiveStreamApi): Promise<boolean> {
+  const svc = a.service;
+  let connectedHere = false;
+  if (!(svc.isActive && svc.isDemo)) {
+    connectedHere = true;
+    await vscode.commands.executeCommand('liveStream.connectDemo');
+  }
+  let nudged = 0;
+  await waitFor(async () => {
+    const st = svc.snapshot().state;
+    if (st.kind === 'connected') return true;
+    if (st.kind === 'cooldown' && demoSlotFree(a) && Date.now() - nudged > 3_000) {
+      nudged = Date.now();
+      await vscode.commands.executeCommand('liveStream.connectNow');
+    }
+    return false;
+  }, { message: 'connected to the demo stream', timeoutMs: 60_000, intervalMs: 200 });
+  return connectedHere;
+}
+
+/** Disconnects a demo stream a test connected, and waits until the next test can connect without a 409 (up to the demo's 20 s ghost). */
+export async function disconnectDemo(a: LiveStreamApi): Promise<void> {
+  await vscode.commands.executeCommand('liveStream.disconnect');
+  await waitFor(() => demoSlotFree(a), { message: 'the demo stream to free the closed connection’s slot', timeoutMs: 40_000, intervalMs: 250 });
 }

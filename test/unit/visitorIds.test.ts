@@ -19,6 +19,9 @@ describe('visitor ids (Follow this visitor)', () => {
   it('builds the 38-digit ECID from mcVisIdHigh/mcVisIdLow (zero-padded halves), or takes mcVisId as is', () => {
     const ids = visitorIdsOf({ mcVisIdHigh: '123', mcVisIdLow: '8765432109876543210' });
     assert.deepEqual(ids.map((v) => [v.kind, v.value]), [['ecid', '00000000000000001238765432109876543210']]);
+    const wide = { mcVisIdHigh: '18446744073709551615', mcVisIdLow: '7' };
+    assert.deepEqual(visitorIdsOf(wide).map((v) => v.value), ['18446744073709551615:7'], 'a 20-digit half: high:low');
+    assert.equal(mineTerm(['18446744073709551615:7'])(wide), true);
     const mc = '12345678901234567890123456789012345678';
     assert.deepEqual(visitorIdsOf({ mcVisId: mc, mcVisIdHigh: '1', mcVisIdLow: '2' }).map((v) => v.value), [mc]);
   });
