@@ -79,6 +79,7 @@ export class VisitorUi {
 
     // Capture phase: runs before the grid's own click handler, which would only select.
     d.gridBody.addEventListener('click', (e) => this.onRowClick(e), { capture: true });
+    d.gridBody.addEventListener('contextmenu', (e) => this.onContextMenu(e));
     document.addEventListener('keydown', (e) => {
       const t = e.target as HTMLElement | null;
       const typing = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
@@ -150,12 +151,36 @@ export class VisitorUi {
   private followCurrent(anchor: HTMLElement): void {
     const hit = this.d.currentHit();
     if (!hit) { this.d.toast('Select a hit first, then Follow its visitor.'); return; }
+    const items = this.followItems(hit);
+    if (items.length === 0) { this.d.toast('This hit has no ECID, visitor id, custom visitor id or IP address to follow.'); return; }
     const ids = visitorIdsOf(hit.data);
-    if (ids.length === 0) { this.d.toast('This hit has no ECID, visitor id, custom visitor id or IP address to follow.'); return; }
     if (ids.length === 1 && !this.entries.includes(ids[0]!.value)) { this.follow(ids[0]!.value); return; }
-    openMenu(anchor, ids.map((id) => this.entries.includes(id.value)
+    openMenu(anchor, items, 'Follow this visitor');
+  }
+
+  /** Follow (or Unfollow) by each id the hit has. */
+  private followItems(hit: Hit): MenuItem[] {
+    return visitorIdsOf(hit.data).map((id) => this.entries.includes(id.value)
       ? { label: `Unfollow ${id.label} ${shortId(id.value)}`, onSelect: () => this.unfollow(id.value) }
-      : { label: `Follow by ${id.label} ${shortId(id.value)}`, onSelect: () => this.follow(id.value) }), 'Follow this visitor');
+      : { label: `Follow by ${id.label} ${shortId(id.value)}`, onSelect: () => this.follow(id.value) });
+  }
+
+  /** Right-click on a row: follow its visitor, compare it with the selected hit, save it as golden. */
+  private onContextMenu(e: MouseEvent): void {
+    const row = (e.target as HTMLElement | null)?.closest<HTMLElement>('[data-seq]');
+    const hit = row ? this.d.bySeq(Number(row.dataset.seq)) : undefined;
+    if (!row || !hit) return;
+    e.preventDefault(); // instead of the webview's Cut/Copy/Paste menu
+    const items = this.followItems(hit);
+    const base = this.d.currentHit();
+    if (base && base.seq !== hit.seq && !base.omitted && !hit.omitted) {
+      items.push({ label: 'Compare with the selected hit', onSelect: () => this.diff.show({ title: this.hitTitle(base), data: base.data }, { title: this.hitTitle(hit), data: hit.data }) });
+    }
+    items.push({ label: 'Save as golden hit…', onSelect: () => this.d.post({ type: 'saveGolden', seq: hit.seq }) });
+    openMenu(row, items, 'Hit actions');
+    const menu = document.querySelector<HTMLElement>('.menu');
+    // At the pointer rather than under the (wide) row.
+    if (menu) menu.style.left = `${Math.max(0, Math.min(e.clientX, window.innerWidth - 240))}px`;
   }
 
   private follow(id: string): void {

@@ -213,3 +213,27 @@ describe('compare two hits (webview)', function () {
     assert.equal(await p.page.isVisible('.diff-view'), false);
   });
 });
+
+describe('row context menu (webview)', function () {
+  let p: Panel;
+  usePanelPerTest((panel) => { p = panel; });
+
+  it('right-click a row: follow its visitor, compare it with the selected hit, save it as golden', async () => {
+    await p.snapshot({ hits: [hit(1, { pageName: 'First', customVisId: 'v-1' }), hit(2, { pageName: 'Second', customVisId: 'v-2', props: { prop1: 'p' } })] });
+    await rows(p, 2);
+    await p.page.click('.grid-spacer .row[data-seq="1"]');
+    await p.page.click('.grid-spacer .row[data-seq="2"]', { button: 'right' });
+    const items = await p.page.$$eval('.menu .menu-item', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(items, ['Follow by Custom visitor ID v-2', 'Compare with the selected hit', 'Save as golden hit…']);
+    await p.page.click('.menu-item:has-text("Compare with the selected hit")');
+    await until(p.page, () => !document.querySelector<HTMLElement>('.diff-view')!.hidden);
+    assert.ok((await p.page.$$eval('.diff-row', (els) => els.map((e) => e.textContent))).some((t) => /^prop1added—p$/.test(t ?? '')));
+    await p.page.keyboard.press('Escape');
+    await p.page.click('.grid-spacer .row[data-seq="2"]', { button: 'right' });
+    await p.page.click('.menu-item:has-text("Follow by")');
+    assert.deepEqual(await waitPosted(p, 'follow'), { type: 'follow', id: 'v-2' });
+    await p.page.click('.grid-spacer .row[data-seq="1"]', { button: 'right' });
+    await p.page.click('.menu-item:has-text("Save as golden hit")');
+    assert.deepEqual(await waitPosted(p, 'saveGolden'), { type: 'saveGolden', seq: 1 });
+  });
+});
