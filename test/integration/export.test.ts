@@ -12,23 +12,16 @@ import type { StoredHit } from '../../src/shared/model';
 import { compileFilter } from '../../src/analytics/filter/compileFilter';
 import { hitType } from '../../src/analytics/summary';
 import {
-  clickWebview, disconnectDemo, ensureDemoConnected, fillWorkbench, inputValue, pressWebview, pressWorkbench, queryWebview, queryWorkbench, requireHarness, typeWebview,
-  waitFor, waitForWebview,
+  activatedApi, clickWebview, disconnectDemo, ensureDemoConnected, EXT_ID, fillWorkbench, inputValue, panelTab, pressWebview, pressWorkbench, queryWebview, queryWorkbench,
+  QUICK_INPUT, QUICK_INPUT_BOX, requireHarness, typeWebview, waitFor, waitForWebview,
 } from './harness';
 
-const EXT_ID = 'livestream-tools.livestream-inspector';
-const PANEL_TITLE = 'Live Stream Hits';
 // A proper subset of the demo's hits (nearly all of them are demoprod; page views are about 40 %).
 const FILTER = 'reportSuite=demoprod type:page';
 const FILTER_INPUT = '.filter-input';
-/** The simple file dialog is a quick input; its path box is the quick input's text box. */
-const QUICK_INPUT = '.quick-input-widget';
-const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
+// The simple file dialog is a quick input; its path box is the quick input's text box (QUICK_INPUT_BOX).
 /** A folder in the export folder, so the dialog's listing shows when it has moved there. */
 const MARKER = 'listed-by-the-dialog';
-
-const panelTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
-  .find((t) => t.input instanceof vscode.TabInputWebview && t.label === PANEL_TITLE);
 
 /** Every `liveStream.*` setting as VS Code resolves it in every scope. */
 function settingsSnapshot(): string {
@@ -52,11 +45,7 @@ describe('export', function () {
   let credentialsBefore = '';
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<LiveStreamApi>(EXT_ID);
-    assert.ok(ext, `${EXT_ID} not installed`);
-    await vscode.commands.executeCommand('liveStream.showLog'); // activates on command
-    await waitFor(() => ext.isActive, { message: 'activation' });
-    a = ext.exports;
+    a = await activatedApi();
     settingsBefore = settingsSnapshot();
     credentialsBefore = JSON.stringify(await a.credentials.get() ?? null);
   });

@@ -9,18 +9,12 @@ import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
 import { GOLDEN_DIR } from '../../src/host/golden';
 import {
-  clickWebview, disconnectDemo, ensureDemoConnected, inputValue, pressWorkbench, queryWebview, queryWorkbench, requireHarness, waitFor, waitForWebview,
+  activatedApi, clickWebview, disconnectDemo, ensureDemoConnected, inputValue, panelTab, pressWorkbench, queryWebview, queryWorkbench, QUICK_INPUT, QUICK_INPUT_BOX,
+  requireHarness, waitFor, waitForWebview,
 } from './harness';
 
-const EXT_ID = 'livestream-tools.livestream-inspector';
-const PANEL_TITLE = 'Live Stream Hits';
 const ROW = '.grid-body [role="row"][aria-rowindex]';
 const NOTE = '.notifications-center .notification-list-item-message';
-const QUICK_INPUT = '.quick-input-widget';
-const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
-
-const panelTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
-  .find((t) => t.input instanceof vscode.TabInputWebview && t.label === PANEL_TITLE);
 
 /** Toasts are not rendered under the test driver; the notification center lists the same notifications. */
 async function notifications(): Promise<string[]> {
@@ -39,11 +33,7 @@ describe('follow my visitor and golden hits', function () {
   const root = () => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<LiveStreamApi>(EXT_ID);
-    assert.ok(ext, `${EXT_ID} not installed`);
-    await vscode.commands.executeCommand('liveStream.showLog'); // activates on command
-    await waitFor(() => ext.isActive, { message: 'activation' });
-    a = ext.exports;
+    a = await activatedApi();
     trafficBefore = vscode.workspace.getConfiguration('liveStream').inspect<string[]>('myTraffic')?.globalValue;
     const r = root();
     goldenDirExisted = !!r && existsSync(join(r, GOLDEN_DIR));

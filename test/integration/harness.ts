@@ -246,3 +246,23 @@ export async function disconnectDemo(a: LiveStreamApi): Promise<void> {
   await vscode.commands.executeCommand('liveStream.disconnect');
   await waitFor(() => demoSlotFree(a), { message: 'the demo stream to free the closed connection’s slot', timeoutMs: 40_000, intervalMs: 250 });
 }
+
+export const EXT_ID = 'livestream-tools.livestream-inspector';
+/** The hits panel's tab title. */
+export const PANEL_TITLE = 'Live Stream Hits';
+/** VS Code's quick input (also the simple file dialog and `showInputBox`), and its text box. */
+export const QUICK_INPUT = '.quick-input-widget';
+export const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
+
+/** The hits panel's tab, when it is open. */
+export const panelTab = (): vscode.Tab | undefined => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+  .find((t) => t.input instanceof vscode.TabInputWebview && t.label === PANEL_TITLE);
+
+/** The extension, activated (through a command, as a user would), and its test API. */
+export async function activatedApi(): Promise<LiveStreamApi> {
+  const ext = vscode.extensions.getExtension<LiveStreamApi>(EXT_ID);
+  if (!ext) throw new Error(`${EXT_ID} not installed`);
+  await vscode.commands.executeCommand('liveStream.showLog'); // activates on command
+  await waitFor(() => ext.isActive, { message: 'activation' });
+  return ext.exports;
+}
