@@ -29,6 +29,14 @@ export interface FollowWatchOptions {
 /** Entries checked individually (to name the one that matched); the setting may hold more, `is:mine` still sees all. */
 const MAX_WATCHED = 200;
 
+/**
+ * A page host (`shop.example.com`, `http://localhost:3000`) in `liveStream.myTraffic`
+ * matches everyone's hits on that site: it is not a visitor, so it is never announced.
+ */
+export function isPageHostEntry(entry: string): boolean {
+  return entry.includes('://') || /^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z][a-z0-9-]*(:\d+)?$/i.test(entry) && !/^[\d.]+$/.test(entry);
+}
+
 export class FollowWatch {
   private readonly quietMs: number;
   private readonly minGapMs: number;
@@ -49,7 +57,7 @@ export class FollowWatch {
 
   /** The followed set changed (settings); `followed` is the entry the user just followed here, if any. */
   setEntries(entries: readonly string[], followed?: string): void {
-    const watched = entries.slice(0, MAX_WATCHED);
+    const watched = entries.filter((e) => !isPageHostEntry(e)).slice(0, MAX_WATCHED);
     this.any = watched.length ? mineTerm(watched) : undefined;
     this.each = watched.map((entry) => ({ entry, test: mineTerm([entry]) }));
     const keep = new Set(watched);

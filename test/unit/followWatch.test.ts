@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { FollowWatch, inert, lagText } from '../../src/host/followWatch';
+import { FollowWatch, inert, isPageHostEntry, lagText } from '../../src/host/followWatch';
 import type { Hit } from '../../src/shared/model';
 import { FakeClock } from '../support/fakeClock';
 
@@ -59,6 +59,16 @@ describe('follow watch (when "your hit arrived" is announced)', () => {
     const placeholder = { ...hitOf(clock, ME), omitted: { reason: 'too-deep' as const, bytes: 10 } };
     assert.equal(w.observe([placeholder]), undefined);
     assert.ok(w.observe([hitOf(clock, ME)])?.afterFollow);
+  });
+
+  it('page hosts in liveStream.myTraffic are not visitors: never announced', async () => {
+    const clock = new FakeClock();
+    const w = new FollowWatch(() => clock.now());
+    w.setEntries(['shop.example.com', 'http://localhost:3000']);
+    const onSite = (url: string) => ({ seq: ++seq, key: '', receivedAt: clock.now(), data: { pageURL: url, timeGMT: Math.floor(clock.now() / 1000) } });
+    assert.equal(w.observe([onSite('https://shop.example.com/cart'), onSite('http://localhost:3000/')]), undefined);
+    assert.deepEqual(['shop.example.com', 'http://x', 'localhost.dev:8080', '91.71.30.70', '420520', '1:2', 'dev-42', '2001:db8::1'].map(isPageHostEntry),
+      [true, true, true, false, false, false, false, false]);
   });
 
   it('a hit without a usable time has no lag, and lags read as people say them', async () => {
