@@ -131,9 +131,12 @@ export class FollowService extends Disposable implements VisitorBackend {
   private async manage(): Promise<void> {
     const list = this.entries();
     if (list.length === 0) {
-      const pick = await vscode.window.showInformationMessage('Live Stream: you follow no visitor yet. Select a hit in the hits panel and press F (or use “Follow this visitor” in its details).', 'Follow a Visitor Id…', 'Show Hits');
-      if (pick === 'Show Hits') await vscode.commands.executeCommand('liveStream.showHits');
-      else if (pick) await this.askFollow();
+      // Not awaited: the command finishes now; the message's buttons act later.
+      void vscode.window.showInformationMessage('Live Stream: you follow no visitor yet. Select a hit in the hits panel and press F (or use “Follow this visitor” in its details).', 'Follow a Visitor Id…', 'Show Hits')
+        .then((pick) => {
+          if (pick === 'Show Hits') void vscode.commands.executeCommand('liveStream.showHits');
+          else if (pick) void this.askFollow();
+        });
       return;
     }
     type Item = vscode.QuickPickItem & { id: string };

@@ -9,11 +9,14 @@ import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
 import { GOLDEN_DIR } from '../../src/host/golden';
 import {
-  activatedApi, clickWebview, disconnectDemo, ensureDemoConnected, inputValue, panelTab, pressWorkbench, queryWebview, queryWorkbench, QUICK_INPUT, QUICK_INPUT_BOX,
-  requireHarness, waitFor, waitForWebview,
+  activatedApi, clickWebview, disconnectDemo, ensureDemoConnected, inputValue, panelTab, pressWebview, pressWorkbench, queryWebview, queryWorkbench, QUICK_INPUT,
+  QUICK_INPUT_BOX, requireHarness, typeWebview, waitFor, waitForWebview,
 } from './harness';
 
-const ROW = '.grid-body [role="row"][aria-rowindex]';
+/** Rows on screen (recycled row elements out of view are hidden, with stale content). */
+const ROW = '.grid-body [role="row"][aria-rowindex]:not([hidden])';
+const FILTER_INPUT = '.filter-input';
+const PAUSE = '.toolbar button[aria-pressed]';
 const NOTE = '.notifications-center .notification-list-item-message';
 
 /** Toasts are not rendered under the test driver; the notification center lists the same notifications. */
@@ -27,6 +30,8 @@ describe('follow my visitor and golden hits', function () {
   let a: LiveStreamApi;
   let connectedHere = false;
   let openedPanel = false;
+  let filterBefore: string | undefined;
+  let pausedHere = false;
   let trafficBefore: string[] | undefined;
   const created: string[] = [];
   let goldenDirExisted = true;
@@ -48,16 +53,35 @@ describe('follow my visitor and golden hits', function () {
     const r = root();
     if (r && !goldenDirExisted) rmSync(join(r, GOLDEN_DIR), { recursive: true, force: true });
     if (openedPanel) { const tab = panelTab(); if (tab) await vscode.window.tabGroups.close(tab); }
+    else if (panelTab()) {
+      // The panel was open before: as it was (running, its filter).
+      if (pausedHere) await clickWebview(PAUSE, 'Resume').catch(() => undefined);
+      if (filterBefore !== undefined) await setFilter(filterBefore).catch(() => undefined);
+    }
     if (connectedHere) await disconnectDemo(a);
   });
 
+  async function setFilter(text: string): Promise<void> {
+    await pressWebview('Control+A', FILTER_INPUT);
+    await (text ? typeWebview(text, FILTER_INPUT) : pressWebview('Delete', FILTER_INPUT));
+    await pressWebview('Enter', FILTER_INPUT);
+  }
+
+  /** The panel with rows, no filter (an earlier suite may leave one), paused so that rows hold still to be clicked. */
   async function panelWithRows(): Promise<void> {
     connectedHere = (await ensureDemoConnected(a)) || connectedHere;
     await waitFor(() => a.service.hits().length >= 10, { message: '10 demo hits', timeoutMs: 30_000 });
     openedPanel = openedPanel || !panelTab();
     await vscode.commands.executeCommand('liveStream.showHits');
     await waitFor(() => panelTab(), { message: 'the panel tab' });
+    filterBefore ??= await inputValue('webview', FILTER_INPUT);
+    if (await inputValue('webview', FILTER_INPUT) !== '') await setFilter('');
     await waitForWebview(ROW, { min: 3, timeoutMs: 30_000 });
+    if ((await queryWebview(PAUSE, 'aria-pressed'))[0] !== 'true') {
+      await clickWebview(PAUSE, 'Pause');
+      pausedHere = true;
+      await waitFor(async () => (await queryWebview(PAUSE, 'aria-pressed'))[0] === 'true', { message: 'the table paused' });
+    }
   }
 
   /** Clicks the top row and returns the seq of the hit the detail pane shows. */
