@@ -92,6 +92,8 @@ export class VisitorUi {
   // ------------------------------------------------------------ host messages
 
   onFollowState(m: FollowStateMessage): void {
+    // The last visitor unfollowed: back to all hits (`is:mine` with nothing to match is an error).
+    const noneLeft = this.entries.length > 0 && m.entries.length === 0;
     this.entries = m.entries;
     this.since = m.since;
     this.mine = m.entries.length ? mineTerm(m.entries) : undefined;
@@ -100,6 +102,7 @@ export class VisitorUi {
       this.switchToMine = undefined;
       if (!this.d.mineOn()) this.d.setMineOn(true);
     }
+    if (noneLeft && this.d.mineOn()) this.d.setMineOn(false);
     this.renderChips();
   }
 

@@ -78,6 +78,8 @@ describe('follow my visitor (webview)', function () {
     assert.deepEqual(await waitPosted(p, 'unfollow'), { type: 'unfollow', id: 'dev-42' });
     await p.send({ type: 'followState', entries: [] });
     await until(p.page, () => document.querySelector<HTMLElement>('.follow-bar')!.hidden);
+    assert.equal(await p.page.inputValue('.filter-input'), '', 'the last visitor unfollowed: back to all hits');
+    assert.equal(await p.page.isVisible('.filter-error'), false);
     // Following again from the menu now offers "Unfollow" for an id that is followed.
     await p.send({ type: 'followState', entries: ['dev-42'] });
     await p.page.click('.detail .follow-btn');
