@@ -33,6 +33,23 @@ const MAX_WATCHED = 200;
  * A page host (`shop.example.com`, `http://localhost:3000`) in `liveStream.myTraffic`
  * matches everyone's hits on that site: it is not a visitor, so it is never announced.
  */
+/**
+ * Text a record must contain to match `entry` (the visitor id's low half in
+ * decimal, or the id itself), so most hits are passed over without parsing
+ * them: the stream pipeline parses records in a worker and the host's copy
+ * only on first read. Undefined when there is no safe needle (then every hit
+ * is parsed and tested).
+ */
+export function needleOf(entry: string): string | undefined {
+  const noZeros = (s: string) => s.replace(/^0+(?=\d)/, '');
+  let m = /^(\d{1,20}):(\d{1,20})$/.exec(entry) ?? /^(\d{19})(\d{19})$/.exec(entry);
+  if (m) return noZeros(m[2]!);
+  m = /^(?:\[CS\]v1\|)?([0-9A-Fa-f]{1,16})-([0-9A-Fa-f]{1,16})(?:\[CE\])?$/.exec(entry);
+  if (m) return BigInt(`0x${m[2]}`).toString();
+  // Characters JSON never escapes: the id appears in the record text as is.
+  return /^[A-Za-z0-9._:@+-]+$/.test(entry) ? entry : undefined;
+}
+
 export function isPageHostEntry(entry: string): boolean {
   return entry.includes('://') || /^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z][a-z0-9-]*(:\d+)?$/i.test(entry) && !/^[\d.]+$/.test(entry);
 }
@@ -42,6 +59,8 @@ export class FollowWatch {
   private readonly minGapMs: number;
   private any: ((d: Record<string, unknown>) => boolean) | undefined;
   private each: { entry: string; test: (d: Record<string, unknown>) => boolean }[] = [];
+  /** One needle per watched entry, or undefined when some entry has none. */
+  private needles: string[] | undefined;
   /** Receive time of each watched entry's last hit (only watched entries: bounded). */
   private readonly lastSeen = new Map<string, number>();
   /** Entries followed in this window and not yet announced, with when. */
@@ -60,6 +79,8 @@ export class FollowWatch {
     const watched = entries.filter((e) => !isPageHostEntry(e)).slice(0, MAX_WATCHED);
     this.any = watched.length ? mineTerm(watched) : undefined;
     this.each = watched.map((entry) => ({ entry, test: mineTerm([entry]) }));
+    const needles = watched.map(needleOf);
+    this.needles = needles.every((n) => n !== undefined) ? needles as string[] : undefined;
     const keep = new Set(watched);
     for (const k of [...this.lastSeen.keys()]) if (!keep.has(k)) this.lastSeen.delete(k);
     for (const k of [...this.pending.keys()]) if (!keep.has(k)) this.pending.delete(k);
@@ -73,13 +94,19 @@ export class FollowWatch {
   }
 
   /** New hits (oldest first): at most one notice per call, and only when one is due. */
-  observe(hits: readonly Hit[]): FollowNotice | undefined {
+  observe(hits: readonly (Hit & { raw?: string })[]): FollowNotice | undefined {
     const any = this.any;
     if (!any) return undefined;
     const now = this.now();
+    const needles = this.needles;
     let notice: FollowNotice | undefined;
     for (const hit of hits) {
-      if (hit.omitted || !any(hit.data)) continue;
+      if (hit.omitted) continue;
+      if (needles) {
+        const raw = hit.raw;
+        if (typeof raw === 'string' && !needles.some((n) => raw.includes(n))) continue; // not parsed
+      }
+      if (!any(hit.data)) continue;
       const entry = this.each.find((e) => e.test(hit.data))?.entry;
       if (entry === undefined) continue;
       const followedAt = this.pending.get(entry);

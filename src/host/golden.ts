@@ -11,7 +11,7 @@
  */
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { measureData } from '../session/hitStore';
+import { measureData } from '../shared/measure';
 import { parseRecord } from '../stream/losslessJson';
 
 /** Relative to the workspace folder. */

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { FollowWatch, inert, isPageHostEntry, lagText } from '../../src/host/followWatch';
+import { FollowWatch, inert, isPageHostEntry, lagText, needleOf } from '../../src/host/followWatch';
 import type { Hit } from '../../src/shared/model';
+import { parseRecord } from '../../src/stream/losslessJson';
 import { FakeClock } from '../support/fakeClock';
 
 const ME = '1944017885723175213:2512895455560210216';
@@ -59,6 +60,25 @@ describe('follow watch (when "your hit arrived" is announced)', () => {
     const placeholder = { ...hitOf(clock, ME), omitted: { reason: 'too-deep' as const, bytes: 10 } };
     assert.equal(w.observe([placeholder]), undefined);
     assert.ok(w.observe([hitOf(clock, ME)])?.afterFollow);
+  });
+
+  it('passes over other visitors\' records without parsing them (the pipeline parses the host\'s copy on first read)', () => {
+    const clock = new FakeClock();
+    const w = new FollowWatch(() => clock.now());
+    w.setEntries([ME, '00000000000000001238765432109876543210', '91.71.30.70'], ME);
+    let parsed = 0;
+    /** A lazy hit like src/stream/pipeline.ts's: `data` parses `raw` on first read. */
+    const lazy = (raw: string): Hit & { raw: string } => {
+      let data: Record<string, unknown> | undefined;
+      return { seq: ++seq, key: '', receivedAt: clock.now(), raw, get data() { if (!data) { parsed++; data = parseRecord(raw); } return data; } };
+    };
+    const others = Array.from({ length: 100 }, (_, i) => lazy(`{"visIdHigh":1,"visIdLow":${i},"ip":"10.0.0.${i}","timeGMT":1}`));
+    assert.equal(w.observe(others), undefined);
+    assert.equal(parsed, 0, 'no record of another visitor was parsed');
+    assert.ok(w.observe([lazy(`{"visIdHigh":1944017885723175213,"visIdLow":2512895455560210216,"timeGMT":${Math.floor(clock.now() / 1000)}}`)]));
+    assert.equal(parsed, 1, 'the matching one was');
+    assert.deepEqual([ME, '00000000000000001238765432109876543210', '[CS]v1|2A-FF[CE]', '420520', 'a b', '"q"'].map(needleOf),
+      ['2512895455560210216', '8765432109876543210', '255', '420520', undefined, undefined]);
   });
 
   it('page hosts in liveStream.myTraffic are not visitors: never announced', async () => {
