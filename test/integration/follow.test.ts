@@ -109,7 +109,10 @@ describe('follow my visitor and golden hits', function () {
     const followedAt = Date.now();
     await waitFor(() => vscode.workspace.getConfiguration('liveStream').get<string[]>('myTraffic')?.includes(visitorId),
       { message: `${visitorId} in liveStream.myTraffic` });
-    assert.ok(/^\d+:\d+$/.test(visitorId) && BigInt(visitorId.split(':')[0]!) > 2n ** 53n === (String(hit.data.visIdHigh).length > 16), 'exact digits');
+    // Exact digits: the followed id is the record text's own (64-bit ids are beyond a JS number).
+    const [high, low] = visitorId.split(':');
+    assert.match(hit.raw, new RegExp(`"visIdHigh":\\s*"?${high}\\b`));
+    assert.match(hit.raw, new RegExp(`"visIdLow":\\s*"?${low}\\b`));
     // The panel pinned "My traffic" and waits (or the hit came already: the demo has 8 visitors).
     assert.match(await inputValue('webview', '.filter-input'), /(^| )is:mine( |$)/);
     await waitForWebview('.follow-wait', { want: /Waiting for your hit, typical delay 20 s – 5 min|Last hit/ });
