@@ -1,0 +1,62 @@
+import type Redis from 'ioredis';
+
+/**
+ * The Lua scripts that make fencing atomic: every write a leader makes checks,
+ * inside Redis, that the lease still holds its token. A leader that was paused
+ * (GC, a stopped VM, a partition) past its lease and wakes up finds another
+ * token there and writes nothing: the fence.
+ */
+
+/** KEYS: lease, stream. ARGV: token, maxlen, then (raw, id, t) per hit. Returns hits added, or -1 when fenced off. */
+const PUBLISH = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local n = 0
+for i = 3, #ARGV, 3 do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'raw', ARGV[i], 'id', ARGV[i + 1], 't', ARGV[i + 2])
+  n = n + 1
+end
+return n`;
+
+/** KEYS: lease, hash. ARGV: token, then field/value pairs, then '--del', fields to delete. Returns 1, or -1 when fenced off. */
+const FENCED_HSET = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local i = 2
+local set = {}
+while i <= #ARGV and ARGV[i] ~= '--del' do
+  set[#set + 1] = ARGV[i]; set[#set + 1] = ARGV[i + 1]; i = i + 2
+end
+if #set > 0 then redis.call('HSET', KEYS[2], unpack(set)) end
+for j = i + 1, #ARGV do redis.call('HDEL', KEYS[2], ARGV[j]) end
+return 1`;
+
+/**
+ * KEYS: lease. ARGV: token, ttl ms. Renews our lease; takes it back if it is gone
+ * (Redis restarted without the key: we still hold the Adobe connection, and a
+ * standby must not open a second one). 1 renewed, 2 re-taken, 0 someone else holds it.
+ */
+const RENEW = `
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
+return 0`;
+
+/** KEYS: lease. ARGV: token. Deletes the lease only if it is ours. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export interface RelayCommands {
+  relayPublish(lease: string, stream: string, token: string, maxlen: number, ...triples: (string | Buffer | number)[]): Promise<number>;
+  relayFencedHset(lease: string, hash: string, token: string, ...args: string[]): Promise<number>;
+  relayRenew(lease: string, token: string, ttlMs: number): Promise<number>;
+  relayRelease(lease: string, token: string): Promise<number>;
+}
+
+/** Registers the scripts on a client (EVALSHA, falling back to EVAL once per connection). */
+export function withRelayCommands(r: Redis): Redis & RelayCommands {
+  r.defineCommand('relayPublish', { numberOfKeys: 2, lua: PUBLISH });
+  r.defineCommand('relayFencedHset', { numberOfKeys: 2, lua: FENCED_HSET });
+  r.defineCommand('relayRenew', { numberOfKeys: 1, lua: RENEW });
+  r.defineCommand('relayRelease', { numberOfKeys: 1, lua: RELEASE });
+  return r as Redis & RelayCommands;
+}
