@@ -6,6 +6,8 @@ import type { RelayKeys } from './relayKeys';
 
 export interface PublisherOptions {
   maxlen: number;
+  /** The lease TTL (a lease lost in a Redis restart is taken back with it). */
+  leaseMs: number;
   /** Hits kept while Redis is slow or unreachable (default 100 000). Beyond: dropped, counted and reported. */
   maxBufferedHits?: number;
   /** Bytes kept likewise (default 256 MiB of record text). */
@@ -98,7 +100,7 @@ export class Publisher {
       this.active++;
       const args: (string | Buffer | number)[] = [];
       for (const e of batch) args.push(e.raw, e.id, e.t);
-      this.redis.relayPublish(this.keys.lease, this.keys.stream, this.token, this.opts.maxlen, ...args).then(
+      this.redis.relayPublish(this.keys.lease, this.keys.stream, this.token, this.opts.leaseMs, this.opts.maxlen, ...args).then(
         (n) => {
           this.active--;
           if (n === -1) { this.requeue(batch); this.stopped = true; this.opts.onFenced(); return; }

@@ -21,7 +21,7 @@ export class RedisCooldownStore implements CooldownStore {
   private mirror = new Map<string, CooldownRecord>();
   private writes: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly redis: Redis & RelayCommands, private readonly keys: RelayKeys, private readonly token: () => string, private readonly log: Logger) {}
+  constructor(private readonly redis: Redis & RelayCommands, private readonly keys: RelayKeys, private readonly token: () => string, private readonly leaseMs: number, private readonly log: Logger) {}
 
   /** Fills the mirror from Redis. Returns whether a previous leader died while connected (and records that loss now). */
   async load(stream: string, now: number): Promise<{ takeoverLoss: boolean }> {
@@ -62,7 +62,7 @@ export class RedisCooldownStore implements CooldownStore {
 
   private write(set: string[], del: string[]): void {
     const token = this.token();
-    this.writes = this.writes.then(() => this.redis.relayFencedHset(this.keys.lease, this.keys.cooldown, token, ...set, '--del', ...del)).then(
+    this.writes = this.writes.then(() => this.redis.relayFencedHset(this.keys.lease, this.keys.cooldown, token, this.leaseMs, ...set, '--del', ...del)).then(
       (r) => { if (r === -1) this.log.warn('Cooldown not written: this relay no longer holds the lease.'); },
       (e: Error) => this.log.warn(`Could not write the shared cooldown to Redis: ${e.message}`),
     );

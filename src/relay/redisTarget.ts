@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import { isIP } from 'node:net';
 import { redact } from '../stream/logger';
 
 /**
@@ -59,7 +60,8 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
 export function clientOptions(t: RedisTarget, name: string, extra: { ca?: string; onAttempt?: (n: number, delay: number) => void } = {}): RedisOptions {
   return {
     host: t.host, port: t.port, db: t.db, username: t.username, password: t.password,
-    tls: t.tls ? { servername: t.host, ...(extra.ca ? { ca: extra.ca } : {}) } : undefined,
+    // SNI takes a host name only; an IP address is verified against the certificate's IP SANs.
+    tls: t.tls ? { ...(isIP(t.host) ? {} : { servername: t.host }), ...(extra.ca ? { ca: extra.ca } : {}) } : undefined,
     connectionName: name,
     lazyConnect: true,
     enableOfflineQueue: false,

@@ -111,7 +111,8 @@ export class Relay {
       if (isFatalRedisError(e) || this.fatal) return this.finish({ kind: 'redis-fatal', message: this.fatal ?? describeRedisError(e, this.opts.target) });
       // Not reachable yet: ioredis keeps retrying with back-off; the loop waits for it.
     }
-    const tick = Math.max(50, Math.floor(this.opts.leaseMs / 3));
+    // Renew every third of the lease, and publish the status at least every STATUS_INTERVAL_MS.
+    const tick = Math.max(50, Math.min(STATUS_INTERVAL_MS, Math.floor(this.opts.leaseMs / 3)));
     this.opts.log.info(`Relay ${this.id} on ${this.opts.target.display} key ${this.opts.key}: standing by for the lease (${this.opts.leaseMs} ms).`);
     while (!this.stopping && !this.end) {
       if (this.fatal) return this.finish({ kind: 'redis-fatal', message: this.fatal });
@@ -164,7 +165,7 @@ export class Relay {
   private async becomeLeader(): Promise<void> {
     this.role = 'leader';
     this.opts.log.info(`Relay ${this.id} is the leader (fence ${this.fence}).`);
-    const cooldown = new RedisCooldownStore(this.redis, this.keys, () => this.token, this.opts.log);
+    const cooldown = new RedisCooldownStore(this.redis, this.keys, () => this.token, this.opts.leaseMs, this.opts.log);
     this.cooldown = cooldown;
     // The ids the previous leader published last: its replays are not published twice.
     const seen = new DedupeWindow(Math.max(1, this.opts.seedIds ?? 10_000));
@@ -176,6 +177,7 @@ export class Relay {
     this.seen = seen;
     this.publisher = new Publisher(this.redis, this.keys, this.token, {
       maxlen: this.opts.maxlen,
+      leaseMs: this.opts.leaseMs,
       maxBufferedHits: this.opts.maxBufferedHits,
       log: this.opts.log,
       onFenced: () => { this.opts.log.warn('Another relay holds the lease now (fenced write refused): stepping down.'); void this.stepDown('standby', 'Another relay took over.'); },
@@ -271,7 +273,7 @@ export class Relay {
     // Fields absent now (no cooldown end, no error) are deleted, so a viewer never shows a stale one.
     const fields = statusFields(s);
     const absent = ['until', 'lastErrorCode', 'lastErrorDescription', 'connectedSince'].filter((k) => s[k as keyof RelayStatus] === undefined);
-    void this.redis.relayFencedHset(this.keys.lease, this.keys.status, this.token, ...fields, '--del', ...absent).catch(() => undefined);
+    void this.redis.relayFencedHset(this.keys.lease, this.keys.status, this.token, this.opts.leaseMs, ...fields, '--del', ...absent).catch(() => undefined);
     if (this.connectedSince !== undefined) this.cooldown?.markHolding();
   }
 }

@@ -7,20 +7,31 @@ import type Redis from 'ioredis';
  * token there and writes nothing: the fence.
  */
 
-/** KEYS: lease, stream. ARGV: token, maxlen, then (raw, id, t) per hit. Returns hits added, or -1 when fenced off. */
-const PUBLISH = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+/**
+ * The fence check every leader write starts with (ARGV[1] token, ARGV[2] lease ms).
+ * A lease that is gone (expired while Redis was unreachable, or lost in a
+ * restart) is taken back: no other relay took it, and a standby waits a whole
+ * TTL before taking a free lease, so the leader keeps its Adobe connection
+ * through a Redis outage instead of dropping it (which would cost a cooldown).
+ */
+const FENCE = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+elseif cur ~= ARGV[1] then return -1 end
+`;
+
+/** KEYS: lease, stream. ARGV: token, lease ms, maxlen, then (raw, id, t) per hit. Returns hits added, or -1 when fenced off. */
+const PUBLISH = `${FENCE}
 local n = 0
-for i = 3, #ARGV, 3 do
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'raw', ARGV[i], 'id', ARGV[i + 1], 't', ARGV[i + 2])
+for i = 4, #ARGV, 3 do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'raw', ARGV[i], 'id', ARGV[i + 1], 't', ARGV[i + 2])
   n = n + 1
 end
 return n`;
 
-/** KEYS: lease, hash. ARGV: token, then field/value pairs, then '--del', fields to delete. Returns 1, or -1 when fenced off. */
-const FENCED_HSET = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local i = 2
+/** KEYS: lease, hash. ARGV: token, lease ms, then field/value pairs, then '--del', fields to delete. Returns 1, or -1 when fenced off. */
+const FENCED_HSET = `${FENCE}
+local i = 3
 local set = {}
 while i <= #ARGV and ARGV[i] ~= '--del' do
   set[#set + 1] = ARGV[i]; set[#set + 1] = ARGV[i + 1]; i = i + 2
@@ -46,8 +57,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 export interface RelayCommands {
-  relayPublish(lease: string, stream: string, token: string, maxlen: number, ...triples: (string | Buffer | number)[]): Promise<number>;
-  relayFencedHset(lease: string, hash: string, token: string, ...args: string[]): Promise<number>;
+  relayPublish(lease: string, stream: string, token: string, leaseMs: number, maxlen: number, ...triples: (string | Buffer | number)[]): Promise<number>;
+  relayFencedHset(lease: string, hash: string, token: string, leaseMs: number, ...args: string[]): Promise<number>;
   relayRenew(lease: string, token: string, ttlMs: number): Promise<number>;
   relayRelease(lease: string, token: string): Promise<number>;
 }

@@ -140,8 +140,13 @@ export class RelayViewer {
   private async loop(): Promise<void> {
     this.setConn('connecting');
     await Promise.all([this.reader.connect().catch((e: Error) => this.onError(e)), this.cmd.connect().catch((e: Error) => this.onError(e))]);
+    if (this.conn === 'failed' || this.stopped) return;
     this.statusTimer = setInterval(() => void this.pollStatus(), STATUS_INTERVAL_MS);
     void this.pollStatus();
+    try { await this.follow(); } finally { clearInterval(this.statusTimer); }
+  }
+
+  private async follow(): Promise<void> {
     while (!this.stopped && this.conn !== 'failed') {
       if (this.reader.status !== 'ready') { await this.readyOrStop(); continue; }
       if (this.paused) { await new Promise<void>((r) => { this.resumeWaiter = r; }); this.resumeWaiter = undefined; continue; }
@@ -234,7 +239,7 @@ export class RelayViewer {
   }
 
   private onError(e: Error): void {
-    if (this.stopped) return;
+    if (this.stopped || this.conn === 'failed') return;
     const text = describeRedisError(e, this.opts.target);
     if (isFatalRedisError(e)) {
       this.redisError = text;

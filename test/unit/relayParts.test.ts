@@ -1,0 +1,115 @@
+import { strict as assert } from 'node:assert';
+import Redis from 'ioredis';
+import { parseRedisUrl, redactRedis, RedisUrlError, reconnectDelay, describeRedisError } from '../../src/relay/redisTarget';
+import { parseRelayStatus } from '../../src/relay/relayStatus';
+import { newer } from '../../src/relay/relayViewer';
+import { checkStreamKey, defaultStreamKey, relayKeys } from '../../src/relay/relayKeys';
+import { Publisher } from '../../src/relay/publisher';
+import { withRelayCommands } from '../../src/relay/relayScripts';
+import { nullLogger } from '../../src/stream/logger';
+import { parseCli, UsageError } from '../../src/cli/args';
+import { ensureRedisServer, RedisServer } from '../support/redisServer';
+import { until } from '../support/engineHelpers';
+import type { StoredHit } from '../../src/shared/model';
+
+describe('relay parts', () => {
+  it('parses redis[s] URLs; the password from the environment wins and never shows in display', () => {
+    const t = parseRedisUrl('rediss://alice:s3cr%40t@redis.example:6380/2');
+    assert.deepEqual({ ...t }, { host: 'redis.example', port: 6380, db: 2, tls: true, username: 'alice', password: 's3cr@t', display: 'rediss://redis.example:6380/2' });
+    assert.equal(parseRedisUrl('redis://h', 'envpass').password, 'envpass');
+    assert.equal(parseRedisUrl('redis://:urlpass@h', 'envpass').password, 'envpass');
+    assert.equal(parseRedisUrl('redis://[::1]:7000').host, '::1');
+    assert.throws(() => parseRedisUrl('http://h'), RedisUrlError);
+    assert.throws(() => parseRedisUrl('redis://h/16'), /0..15/);
+    // A URL that cannot be parsed is echoed without its userinfo.
+    assert.throws(() => parseRedisUrl('redis://user:pa ss@'), (e: Error) => !e.message.includes('pa ss'));
+  });
+
+  it('redacts the password (every form) and URL userinfo from any text', () => {
+    const out = redactRedis('AUTH failed for redis://bob:hunter22@h:1/0 with hunter22 (hunter22 encoded: hunter22)', { password: 'hunter22' });
+    assert.ok(!out.includes('hunter22'), out);
+    assert.match(describeRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.')), /WRONGPASS/);
+  });
+
+  it('reconnect back-off: 200 ms doubling to 5 s, jittered ±25 %', () => {
+    assert.equal(reconnectDelay(1, () => 0.5), 200);
+    assert.equal(reconnectDelay(3, () => 0.5), 800);
+    assert.equal(reconnectDelay(50, () => 0.5), 5000);
+    assert.equal(reconnectDelay(50, () => 1), 6250);
+  });
+
+  it('status hashes from Redis are untrusted: bounded, numbers checked, unknown states named unknown', () => {
+    assert.equal(parseRelayStatus({}), undefined);
+    const s = parseRelayStatus({ state: '<script>', hits: 'NaN', heartbeat: '12', lastErrorCode: 'x'.repeat(100), lastErrorDescription: 'y'.repeat(5000) })!;
+    assert.equal(s.state, 'unknown');
+    assert.equal(s.hits, 0);
+    assert.equal(s.heartbeat, 12);
+    assert.equal(s.lastErrorCode!.length, 40);
+    assert.equal(s.lastErrorDescription!.length, 500);
+  });
+
+  it('stream ids compare numerically; keys are checked', () => {
+    assert.ok(newer('10-0', '9-5'));
+    assert.ok(newer('5-10', '5-9'));
+    assert.ok(!newer('5-9', '5-9'));
+    assert.equal(defaultStreamKey('https://livestream.adobe.net/api/1/stream/my-stream'), 'livestream:my-stream');
+    assert.equal(relayKeys('k').lease, 'k:lease');
+    assert.match(checkStreamKey('a b')!, /spaces/);
+    assert.equal(checkStreamKey('livestream:x'), undefined);
+  });
+
+  it('CLI arguments: relay needs --redis; tail --relay excludes --url; relay-only flags are refused on tail', () => {
+    const r = parseCli(['relay', '--demo', '--redis', 'redis://127.0.0.1:6379/0', '--maxlen', '500', '--lease-seconds', '0.5', '--buffer-hits', '10']);
+    assert.equal(r.cmd, 'relay');
+    assert.deepEqual(r.cmd === 'relay' && [r.maxlen, r.leaseSeconds, r.bufferHits], [500, 0.5, 10]);
+    assert.throws(() => parseCli(['relay', '--demo']), /--redis/);
+    assert.throws(() => parseCli(['tail', '--relay', 'redis://h', '--url', 'https://x']), UsageError);
+    assert.throws(() => parseCli(['tail', '--demo', '--maxlen', '5']), /belongs to the relay/);
+    assert.throws(() => parseCli(['tail', '--demo', '--from-start']), /--from-start needs --relay/);
+    assert.throws(() => parseCli(['relay', '--demo', '--redis', 'redis://h', '--password', 'x']), /not accepted/);
+    const t = parseCli(['tail', '--relay', 'redis://h', '--key', 'k', '--from-start']);
+    assert.deepEqual(t.cmd === 'tail' && [t.relay, t.key, t.fromStart], ['redis://h', 'k', true]);
+  });
+});
+
+describe('relay fencing (real redis-server)', function () {
+  this.timeout(30_000);
+  let redis: RedisServer;
+  before(async function () {
+    this.timeout(120_000);
+    ensureRedisServer();
+    redis = await RedisServer.start();
+  });
+  after(() => redis.stop());
+
+  const hit = (n: number): StoredHit => ({ seq: n, key: `1:${n}`, receivedAt: 1000 + n, data: {}, raw: `{"hitIdHigh":1,"hitIdLow":${n}}` });
+
+  it('a deposed leader (its token no longer in the lease) writes nothing: the publish is refused inside Redis', async () => {
+    const keys = relayKeys('fence:test');
+    const r = withRelayCommands(new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true }));
+    await r.connect();
+    try {
+      await r.set(keys.lease, '7:new-leader', 'PX', 10_000);
+      let fenced = 0;
+      const old = new Publisher(r, keys, '6:old-leader', { maxlen: 100, leaseMs: 10_000, log: nullLogger, onFenced: () => { fenced++; } });
+      old.push([hit(1), hit(2)]);
+      await until(() => fenced === 1, 5_000, 'fenced');
+      assert.equal(await r.exists(keys.stream), 0, 'nothing published by the old leader');
+      assert.equal(old.published, 0);
+      // The current leader publishes, in one batch, with exact text and ids.
+      const cur = new Publisher(r, keys, '7:new-leader', { maxlen: 100, leaseMs: 10_000, log: nullLogger, onFenced: () => assert.fail('fenced') });
+      cur.push([hit(1), hit(2), hit(3)]);
+      assert.equal(await cur.drain(5_000), true);
+      const got = await r.xrange(keys.stream, '-', '+');
+      assert.deepEqual(got.map(([, f]) => f), [1, 2, 3].map((n) => ['raw', hit(n).raw, 'id', `1:${n}`, 't', String(1000 + n)]));
+      // A lease that vanished (Redis restarted without it) is taken back by the leader that still writes.
+      await r.del(keys.lease);
+      cur.push([hit(4)]);
+      assert.equal(await cur.drain(5_000), true);
+      assert.equal(await r.get(keys.lease), '7:new-leader');
+      assert.equal(await r.xlen(keys.stream), 4);
+    } finally {
+      r.disconnect();
+    }
+  });
+});
