@@ -105,9 +105,9 @@ export class RelayViewer {
       leader: st?.leader,
     };
     let state: ConnectionState;
-    if (this.conn === 'connected') state = { kind: 'connected', since: this.connSince };
-    else if (this.conn === 'failed') state = { kind: 'stopped', since: this.connSince, code: 'redis', reason: this.redisError ?? 'Redis refused the connection.' };
+    if (this.conn === 'failed') state = { kind: 'stopped', since: this.connSince, code: 'redis', reason: this.redisError ?? 'Redis refused the connection.' };
     else if (this.stopped) state = { kind: 'stopped', since: this.connSince, code: 'user', reason: 'Disconnected by you.' };
+    else if (this.conn === 'connected') state = { kind: 'connected', since: this.connSince };
     else state = { kind: 'connecting', since: this.connSince, attempt: this.attempts + 1 };
     return { streamUrl: `${this.opts.target.display} ${this.opts.key}`, state, stats: { ...this.stats, hitsPerSecond: this.conn === 'connected' ? this.rate.perSecond() : 0 }, relay };
   }
@@ -115,6 +115,7 @@ export class RelayViewer {
   /** Reads until stop() or a Redis error no retry can fix (wrong password). */
   start(): Promise<void> {
     this.stopped = false;
+    if (this.conn === 'failed') { this.conn = 'connecting'; this.redisError = undefined; }
     this.running ??= this.loop().finally(() => { this.running = undefined; });
     return this.running;
   }

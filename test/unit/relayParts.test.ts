@@ -10,7 +10,8 @@ import { nullLogger } from '../../src/stream/logger';
 import { parseCli, UsageError } from '../../src/cli/args';
 import { ensureRedisServer, RedisServer } from '../support/redisServer';
 import { until } from '../support/engineHelpers';
-import type { StoredHit } from '../../src/shared/model';
+import type { EngineSnapshot, RelayView, StoredHit } from '../../src/shared/model';
+import { statusView } from '../../src/shared/statusView';
 
 describe('relay parts', () => {
   it('parses redis[s] URLs; the password from the environment wins and never shows in display', () => {
@@ -111,5 +112,35 @@ describe('relay fencing (real redis-server)', function () {
     } finally {
       r.disconnect();
     }
+  });
+});
+
+describe('status bar via relay (statusView)', () => {
+  const base = (over: Partial<RelayView>, kind: 'connected' | 'connecting' = 'connected'): EngineSnapshot => ({
+    streamUrl: 'redis://h:1/0 livestream:x',
+    state: kind === 'connected' ? { kind, since: 0 } : { kind, since: 0, attempt: 2 },
+    stats: { received: 12, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 3.5 },
+    relay: { redisUrl: 'redis://h:1/0', key: 'livestream:x', redis: kind === 'connected' ? 'connected' : 'reconnecting', relayState: 'connected', ...over },
+  });
+
+  it('connected: "via relay" with this window\'s rate, no background', () => {
+    const v = statusView(base({}), 0);
+    assert.equal(v.text, '$(broadcast) Live Stream via relay 3.5/s');
+    assert.equal(v.background, undefined);
+    assert.match(v.tooltip, /No Adobe cooldown applies to this window/);
+  });
+  it('the relay cooling down: its countdown and last Adobe error code, warning background', () => {
+    const v = statusView(base({ relayState: 'cooldown', relayUntil: 42_000, relayLastErrorCode: '409', relayLastErrorDescription: 'Maximum connections [x](command:evil)' }), 0);
+    assert.equal(v.text, '$(broadcast) Live Stream via relay: $(watch) relay cooling down 42 s 409');
+    assert.equal(v.background, 'statusBarItem.warningBackground');
+    assert.ok(!v.tooltip.includes('[x](command:evil)'), 'relay text is escaped');
+  });
+  it('this window\'s Redis connection down or refused; the relay silent or dropping', () => {
+    assert.match(statusView(base({}, 'connecting'), 0).text, /via relay: Redis reconnecting/);
+    const failed = statusView({ ...base({ redis: 'failed', redisError: 'Redis refused the credentials (WRONGPASS)' }), state: { kind: 'stopped', since: 0, code: 'redis', reason: 'x' } }, 0);
+    assert.equal(failed.background, 'statusBarItem.errorBackground');
+    assert.match(failed.tooltip, /WRONGPASS/);
+    assert.match(statusView(base({ relayState: 'silent' }), 0).text, /relay silent/);
+    assert.match(statusView(base({ relayDropped: 7 }), 0).tooltip, /Relay dropped 7 hits/);
   });
 });
