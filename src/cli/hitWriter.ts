@@ -37,7 +37,9 @@ export class HitWriter {
     const tty = this.stream.isTTY;
     const parts: Uint8Array[] = [];
     for (const h of hits) {
-      if (tty && TERMINAL_UNSAFE_IN_JSON.test(h.raw)) parts.push(Buffer.from(h.raw.replace(TERMINAL_UNSAFE_IN_JSON_G, jsonEscape), 'utf8'), NL);
+      // (A hit from `tail --relay` may carry only its bytes: its text is decoded here, for a terminal only.)
+      const text = tty ? h.raw || Buffer.from(h.rawBytes ?? []).toString('utf8') : '';
+      if (tty && TERMINAL_UNSAFE_IN_JSON.test(text)) parts.push(Buffer.from(text.replace(TERMINAL_UNSAFE_IN_JSON_G, jsonEscape), 'utf8'), NL);
       else parts.push(h.rawBytes ?? Buffer.from(h.raw, 'utf8'), NL);
     }
     this.status?.clear();

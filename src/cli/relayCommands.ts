@@ -143,7 +143,7 @@ export async function runTailRelay(args: TailArgs, deps: CliDeps): Promise<numbe
     if (args.key === undefined) deps.err('no --key: reading livestream:demo');
     const bad = checkStreamKey(key);
     if (bad) throw new UsageError(`--key: ${bad}`);
-    viewer = new RelayViewer({ target, ca, key, history: 0, fromStart: args.fromStart, log });
+    viewer = new RelayViewer({ target, ca, key, history: 0, fromStart: args.fromStart, log, validate: 'framing' });
   } catch (e) {
     if (e instanceof UsageError) { deps.err(`livestream: ${e.message}`); return EXIT.usage; }
     throw e;

@@ -24,6 +24,7 @@ export interface PublisherOptions {
 }
 
 interface Entry { raw: string | Buffer; id: string; t: number; bytes: number }
+interface Batch { seq: number; entries: Entry[] }
 
 /** Retry delay after a failed write while the client reconnects. */
 const RETRY_MS = 250;
@@ -34,7 +35,7 @@ const RETRY_MS = 250;
  * `inFlight` calls are pipelined. The Adobe connection never waits for Redis:
  * hits go into a bounded buffer first; when Redis is slow or down it fills,
  * and what does not fit is dropped, counted (`dropped`) and logged, never
- * silently. A failed call is retried from the front of the buffer.
+ * silently. A failed call is retried as the same batch (see relayScripts.ts: exactly once).
  */
 export class Publisher {
   private readonly queue: Entry[] = [];
@@ -58,7 +59,11 @@ export class Publisher {
     this.maxInFlight = opts.inFlight ?? 4;
   }
 
-  get buffered(): number { return this.queue.length - this.head; }
+  /** Hits not yet confirmed written (queued, in flight or waiting to be retried): what the bound counts. */
+  get buffered(): number { return this.held; }
+  private held = 0;
+  private seq = 0;
+  private readonly retries: Batch[] = [];
 
   /** Queues a batch of hits (from the engine) and starts writing. Never blocks, never throws. */
   push(hits: readonly StoredHit[]): void {
@@ -72,13 +77,14 @@ export class Publisher {
       }
       this.queue.push({ raw, id: h.key, t: h.receivedAt, bytes });
       this.bufferedBytes += bytes;
+      this.held++;
     }
     this.pump();
   }
 
   /** Resolves when the buffer is empty and nothing is in flight (or `ms` passed). */
   drain(ms: number): Promise<boolean> {
-    if (this.buffered === 0 && this.active === 0) return Promise.resolve(true);
+    if (this.held === 0 && this.active === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), ms);
       this.idleWaiters.push(() => { clearTimeout(t); resolve(true); });
@@ -92,48 +98,57 @@ export class Publisher {
 
   private pump(): void {
     if (this.stopped || this.retryTimer) return;
-    while (this.active < this.maxInFlight && this.buffered > 0) {
-      if (this.redis.status !== 'ready') { this.scheduleRetry(); return; }
-      const batch = this.queue.slice(this.head, this.head + this.batchHits);
-      this.head += batch.length;
-      if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
-      this.active++;
-      const args: (string | Buffer | number)[] = [];
-      for (const e of batch) args.push(e.raw, e.id, e.t);
-      this.redis.relayPublish(this.keys.lease, this.keys.stream, this.token, this.opts.leaseMs, this.opts.maxlen, ...args).then(
-        (n) => {
-          this.active--;
-          if (n === -1) { this.requeue(batch); this.stopped = true; this.opts.onFenced(); return; }
-          for (const e of batch) this.bufferedBytes -= e.bytes;
-          this.published += batch.length;
-          this.opts.onPublished?.(batch.length);
-          this.afterWrite();
-        },
-        (err: Error) => {
-          this.active--;
-          this.requeue(batch);
-          if (shouldLog(++this.failures)) this.opts.log.warn(`Redis write failed (${this.buffered} hits buffered): ${err.message}`);
-          this.scheduleRetry();
-        },
-      );
+    while (this.active < this.maxInFlight) {
+      if (this.redis.status !== 'ready') { if (this.held > 0) this.scheduleRetry(); return; }
+      // A failed batch is retried as it was (same marker): if it had been applied, the retry adds nothing.
+      let batch = this.retries.shift();
+      if (!batch) {
+        if (this.head >= this.queue.length) break;
+        const entries = this.queue.slice(this.head, this.head + this.batchHits);
+        this.head += entries.length;
+        if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
+        batch = { seq: ++this.seq, entries };
+      }
+      this.send(batch);
     }
+  }
+
+  private send(batch: Batch): void {
+    this.active++;
+    const { entries } = batch;
+    // Length-prefixed lists: records and ids may hold any byte.
+    const raws = entries.map((e) => (typeof e.raw === 'string' ? Buffer.from(e.raw, 'utf8') : e.raw));
+    const ids = entries.map((e) => Buffer.from(e.id, 'utf8'));
+    const len = (bs: Buffer[]) => bs.map((b) => b.length).join(',');
+    this.redis.relayPublish(this.keys.lease, this.keys.stream, `${this.keys.stream}:batch:${this.token}:${batch.seq}`, this.token, this.opts.leaseMs, this.opts.maxlen,
+      Buffer.concat(raws), len(raws), Buffer.concat(ids), len(ids), entries.map((e) => e.t).join(',')).then(
+      (n) => {
+        this.active--;
+        if (n === -1) { this.retries.unshift(batch); this.stopped = true; this.opts.onFenced(); return; }
+        for (const e of entries) this.bufferedBytes -= e.bytes;
+        this.held -= entries.length;
+        this.published += entries.length;
+        this.opts.onPublished?.(entries.length);
+        this.afterWrite();
+      },
+      (err: Error) => {
+        this.active--;
+        this.retries.unshift(batch);
+        if (shouldLog(++this.failures)) this.opts.log.warn(`Redis write failed (${this.buffered} hits buffered): ${err.message}`);
+        this.scheduleRetry();
+      },
+    );
   }
 
   private failures = 0;
 
   private afterWrite(): void {
     this.pump();
-    if (this.buffered === 0 && this.active === 0) {
+    if (this.held === 0 && this.active === 0) {
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
     }
-  }
-
-  /** Puts a batch back at the front (it was not written). */
-  private requeue(batch: Entry[]): void {
-    if (this.head >= batch.length) { this.head -= batch.length; for (let i = 0; i < batch.length; i++) this.queue[this.head + i] = batch[i]; }
-    else { this.queue.splice(0, this.head, ...batch); this.head = 0; }
   }
 
   private scheduleRetry(): void {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import Redis from 'ioredis';
 import type { CooldownStore } from '../stream/cooldownStore';
-import { DedupeWindow } from '../stream/dedupe';
 import type { LiveStreamEngine } from '../stream/liveStreamEngine';
 import type { Logger } from '../stream/logger';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
@@ -72,7 +71,9 @@ export class Relay {
   private runs: Promise<void>[] = [];
   private publisher?: Publisher;
   private cooldown?: RedisCooldownStore;
-  private seen?: DedupeWindow;
+  /** Hit ids the previous leader published last; consulted for the first hits only (its replays), then dropped. */
+  private seen?: Set<string>;
+  private seenChecks = 0;
   private connectedSince?: number;
   private freeSince?: number;
   private stopping = false;
@@ -168,13 +169,13 @@ export class Relay {
     const cooldown = new RedisCooldownStore(this.redis, this.keys, () => this.token, this.opts.leaseMs, this.opts.log);
     this.cooldown = cooldown;
     // The ids the previous leader published last: its replays are not published twice.
-    const seen = new DedupeWindow(Math.max(1, this.opts.seedIds ?? 10_000));
+    const seen = new Set<string>();
     const recent = await this.redis.xrevrange(this.keys.stream, '+', '-', 'COUNT', this.opts.seedIds ?? 10_000);
-    for (let i = recent.length - 1; i >= 0; i--) {
-      const f = recent[i][1];
-      for (let j = 0; j + 1 < f.length; j += 2) if (f[j] === 'id' && f[j + 1]) seen.add(f[j + 1]);
+    for (const [, f] of recent) {
+      for (let j = 0; j + 1 < f.length; j += 2) if (f[j] === 'id' && f[j + 1]) seen.add(f[j + 1].slice(0, 64));
     }
-    this.seen = seen;
+    this.seen = seen.size ? seen : undefined;
+    this.seenChecks = 0;
     this.publisher = new Publisher(this.redis, this.keys, this.token, {
       maxlen: this.opts.maxlen,
       leaseMs: this.opts.leaseMs,
@@ -203,9 +204,14 @@ export class Relay {
   }
 
   private forward(hits: StoredHit[]): void {
+    if (!this.publisher) return;
     const seen = this.seen;
-    if (!seen || !this.publisher) return;
-    const fresh = hits.filter((h) => seen.add(h.key));
+    // The engine dedupes everything it receives; only the old leader's last hits, replayed
+    // to this new connection, are unknown to it. After as many hits as were seeded, no replay is left.
+    if (!seen) { this.publisher.push(hits); return; }
+    const fresh = hits.filter((h) => !seen.has(h.key));
+    this.seenChecks += hits.length;
+    if (this.seenChecks > seen.size + 10_000) this.seen = undefined;
     if (fresh.length) this.publisher.push(fresh);
   }
 

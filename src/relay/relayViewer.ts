@@ -24,6 +24,14 @@ export interface ViewerOptions {
   /** Largest record accepted from Redis (default 4 MiB); larger entries are counted and skipped. */
   maxRecordBytes?: number;
   ca?: string;
+  /**
+   * 'full' (default): every record is parsed losslessly (the panel needs the fields) and its hit id
+   * recomputed. 'framing': for `tail --relay`, which writes the bytes as they are: the relay already
+   * parsed and deduped them, so only what could break the output's framing is checked (one JSON
+   * object per line: starts with `{`, ends with `}`, no CR/LF inside) and the entry's id is used for
+   * de-duplication. This keeps one consumer from parsing every hit a second time.
+   */
+  validate?: 'full' | 'framing';
 }
 
 type Listener<T> = (v: T) => void;
@@ -194,21 +202,30 @@ export class RelayViewer {
       this.lastId = id;
       let raw: Buffer | undefined;
       let t: number | undefined;
+      let hitId: string | undefined;
       for (let j = 0; j + 1 < fields.length; j += 2) {
         const name = fields[j].toString();
         if (name === 'raw') raw = fields[j + 1];
         else if (name === 't') t = Number(fields[j + 1].toString());
+        else if (name === 'id') hitId = fields[j + 1].toString('utf8', 0, MAX_HIT_KEY_CHARS + 1);
       }
       if (!raw) { this.count('malformed', `entry ${id} has no record`); continue; }
       if (raw.length > max) { this.count('oversized', `entry ${id} is ${raw.length} bytes (limit ${max})`); continue; }
+      if (this.opts.validate === 'framing') {
+        if (raw[0] !== 0x7b || raw[raw.length - 1] !== 0x7d || raw.includes(0x0a) || raw.includes(0x0d)) { this.count('malformed', `entry ${id} is not one JSON object on one line`); continue; }
+        const key = hitId ?? '';
+        if (key.length > MAX_HIT_KEY_CHARS) { this.count('refusedIds', `entry ${id} has an invalid hit id`); continue; }
+        if (key && !this.dedupe.add(key)) { this.stats.duplicates++; continue; }
+        out.push({ seq: ++this.seq, key, receivedAt: this.receivedAt(t), data: {}, raw: '', rawBytes: raw });
+        continue;
+      }
       const text = raw.toString('utf8');
       let data: Record<string, unknown>;
       try { data = parseRecord(text); } catch (e) { this.count('malformed', `entry ${id}: ${(e as Error).message.slice(0, 200)}`); continue; }
       const key = hitKey(data);
       if (key.length > MAX_HIT_KEY_CHARS) { this.count('refusedIds', `entry ${id} has an invalid hit id`); continue; }
       if (key && !this.dedupe.add(key)) { this.stats.duplicates++; continue; }
-      const receivedAt = t !== undefined && Number.isFinite(t) && t > 0 && t < 8.64e15 ? t : this.clock.now();
-      out.push({ seq: ++this.seq, key, receivedAt, data, raw: text, rawBytes: raw });
+      out.push({ seq: ++this.seq, key, receivedAt: this.receivedAt(t), data, raw: text, rawBytes: raw });
     }
     if (!out.length) return;
     this.stats.received += out.length;
@@ -216,6 +233,11 @@ export class RelayViewer {
     for (const l of this.hitL) {
       try { l(out); } catch (e) { this.opts.log.error(`Hit listener failed: ${(e as Error).message}`); }
     }
+  }
+
+  /** The relay's receive time when it is a sane one, else now. */
+  private receivedAt(t: number | undefined): number {
+    return t !== undefined && Number.isFinite(t) && t > 0 && t < 8.64e15 ? t : this.clock.now();
   }
 
   private count(kind: 'malformed' | 'oversized' | 'refusedIds', what: string): void {

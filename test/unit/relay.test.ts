@@ -196,7 +196,7 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     const dropped = Number(status.dropped);
     const stored = await c.xlen(KEY);
     assert.ok(dropped >= 100, `dropped ${dropped}`);
-    assert.equal(stored + dropped, Number(status.hits), 'every hit is either in Redis or counted as dropped');
+    assert.equal(stored + dropped, Number(status.hits), `every hit is either in Redis or counted as dropped: ${JSON.stringify({ stored, dropped, status, emitted: mock.emittedCount })} ${r.stderr()}`);
     assert.equal(stored + dropped, mock.emittedCount);
     assert.equal(mock.requests.filter((q) => q.status === 200).length, 1, 'one Adobe connection throughout');
     assert.match(r.stderr(), /dropped \d+ hits \(total \d+\): the relay buffer is full/);

@@ -85,7 +85,7 @@ describe('relay fencing (real redis-server)', function () {
 
   const hit = (n: number): StoredHit => ({ seq: n, key: `1:${n}`, receivedAt: 1000 + n, data: {}, raw: `{"hitIdHigh":1,"hitIdLow":${n}}` });
 
-  it('a deposed leader (its token no longer in the lease) writes nothing: the publish is refused inside Redis', async () => {
+  it('a deposed leader (its token no longer in the lease) writes nothing: the publish is refused inside Redis; a retried batch is applied once', async () => {
     const keys = relayKeys('fence:test');
     const r = withRelayCommands(new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true }));
     await r.connect();
@@ -109,6 +109,13 @@ describe('relay fencing (real redis-server)', function () {
       assert.equal(await cur.drain(5_000), true);
       assert.equal(await r.get(keys.lease), '7:new-leader');
       assert.equal(await r.xlen(keys.stream), 4);
+      // A batch retried after an ambiguous failure (applied, reply lost) is not applied twice.
+      const send = () => r.relayPublish(keys.lease, keys.stream, `${keys.stream}:batch:7:new-leader:999`, '7:new-leader', 10_000, 100,
+        Buffer.from('{"a":1}{"b":2}'), '7,7', Buffer.from('1:51:6'), '3,3', '5,6');
+      assert.equal(await send(), 2);
+      assert.equal(await send(), 2);
+      const last = await r.xrevrange(keys.stream, '+', '-', 'COUNT', 3);
+      assert.deepEqual(last.map(([, f]) => f), [['raw', '{"b":2}', 'id', '1:6', 't', '6'], ['raw', '{"a":1}', 'id', '1:5', 't', '5'], ['raw', hit(4).raw, 'id', '1:4', 't', '1004']]);
     } finally {
       r.disconnect();
     }
