@@ -91,6 +91,7 @@ export async function runRelay(args: RelayArgs, deps: CliDeps): Promise<number> 
       maxBufferedHits: args.bufferHits,
       engine: (store) => new LiveStreamEngine(deps.engineOptions(args, url, !!mock, log, store)),
       onStatus: statusPrinter(deps),
+      onStandby: (holder) => deps.err(`[${new Date().toISOString()}] standing by: the lease is held by ${holder}`),
     });
     deps.err(`relay ${relay.id}: ${target.display} key ${key} (maxlen ~${args.maxlen}, lease ${args.leaseSeconds} s)`);
   } catch (e) {

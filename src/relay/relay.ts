@@ -31,6 +31,8 @@ export interface RelayOptions {
   log: Logger;
   /** Called with every status the leader publishes (the CLI's stderr line). */
   onStatus?(s: RelayStatus, role: 'leader' | 'standby'): void;
+  /** Called when this relay stands by because another one holds the lease (once per holder). */
+  onStandby?(holder: string): void;
   /** TLS CA for rediss:// with a private CA (PEM text). */
   ca?: string;
   /** Hit ids read back from the stream at takeover, so the new leader skips what the old one already published. */
@@ -76,6 +78,7 @@ export class Relay {
   private seenChecks = 0;
   private connectedSince?: number;
   private freeSince?: number;
+  private lastHolder?: string;
   private stopping = false;
   private end?: RelayEnd;
   private wake?: () => void;
@@ -147,7 +150,11 @@ export class Relay {
     if (this.redis.status !== 'ready') return;
     const holder = await this.redis.get(this.keys.lease);
     const now = Date.now();
-    if (holder) { this.freeSince = undefined; return; }
+    if (holder) {
+      this.freeSince = undefined;
+      if (holder !== this.lastHolder) { this.lastHolder = holder; this.opts.onStandby?.(holder.slice(0, 200)); }
+      return;
+    }
     if (this.freeSince === undefined) {
       this.freeSince = now;
       // A brand-new key space (nothing ever relayed here) needs no grace period.

@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
 import { MockLiveStreamServer } from '../../src/mock/mockServer';
 import { RedisServer } from '../support/redisServer';
-import { requireHarness, waitFor, waitForStatusBarText, waitForWebview } from './harness';
+import { pressWebview, requireHarness, waitFor, waitForStatusBarText, waitForWebview } from './harness';
 
 const EXT_ID = 'livestream-tools.livestream-inspector';
 const KEY = 'livestream:itest';
@@ -63,6 +63,8 @@ describe('team relay viewer (liveStream.source = relay)', function () {
   });
 
   it('connects through Redis with the password from secret storage: history and live hits in the panel, "via relay" in the status bar', async () => {
+    // Earlier suites leave demo hits in the store: this window now shows one relayed stream only.
+    a.service.clear();
     await a.credentials.setRelayPassword(PASSWORD);
     await cfg().update('source', 'relay', vscode.ConfigurationTarget.Global);
     await cfg().update('relay.url', redis!.url, vscode.ConfigurationTarget.Global);
@@ -76,6 +78,9 @@ describe('team relay viewer (liveStream.source = relay)', function () {
     await waitForStatusBarText(/Live Stream via relay/, { timeoutMs: 10_000 });
 
     await vscode.commands.executeCommand('liveStream.showHits');
+    // The panel re-applies the filter an earlier suite typed: Escape in the filter box clears it.
+    await waitForWebview('.filter-input', { want: /^/ });
+    await pressWebview('Escape', '.filter-input');
     await waitForWebview('[role="row"][aria-rowindex]', { want: /relaysuite/, timeoutMs: 30_000 });
     mock!.inject('{"hitIdHigh":4242,"hitIdLow":7,"pageName":"relay-live-page","reportSuite":"relaylivesuite"}');
     await waitForWebview('[role="row"][aria-rowindex]', { want: /relaylivesuite/, timeoutMs: 30_000 });

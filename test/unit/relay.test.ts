@@ -126,6 +126,7 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     const leaderPid = Number((await c.hget(`${KEY}:status`, 'leader'))!.split('/')[1]);
     const [leader, standby] = leaderPid === a.child.pid ? [a, b] : [b, a];
     assert.equal(leaderPid, leader.child.pid);
+    assert.match(standby.stderr(), new RegExp(`standing by: the lease is held by \\d+:[^/]+/${leaderPid}/`));
     const before200 = mock.requests.filter((q) => q.status === 200).length;
     const killedAt = Date.now();
     leader.kill('SIGKILL');
