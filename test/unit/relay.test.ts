@@ -41,6 +41,17 @@ function ids(lines: string[]): string[] {
 
 const dupes = (xs: string[]) => xs.filter((x, i) => xs.indexOf(x) !== i);
 
+/** Resolves once the stream's length has not changed for 600 ms (the relay has published what it had). */
+async function settled(r: Redis, key = KEY): Promise<void> {
+  let last = -1;
+  let since = Date.now();
+  await until(async () => {
+    const n = await r.xlen(key);
+    if (n !== last) { last = n; since = Date.now(); }
+    return Date.now() - since >= 600;
+  }, 15_000, 'the stream to settle');
+}
+
 describe('team relay on Redis Streams (real redis-server, CLI processes)', function () {
   this.timeout(60_000);
   let redis: RedisServer | undefined;
@@ -137,6 +148,7 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     await until(async () => (await c.hget(`${KEY}:status`, 'leader'))?.includes(`/${standby.child.pid}/`) ?? false, 5_000, 'status names the new leader');
     await new Promise((res) => setTimeout(res, 1000));
     mock.pause();
+    await settled(c);
     const statuses = mock.requests.map((q) => q.status);
     assert.deepEqual(statuses.filter((s) => s === 409), [], `no 409: ${statuses.join(',')}`);
     assert.equal(mock.maxConcurrentObserved, 1);
