@@ -96,8 +96,8 @@ export class StreamService extends Disposable {
     this.clock = withLongTimers(deps.clock ?? systemClock);
     this.store = new HitStore(deps.settings().settings.maxHits, deps.storeLimits);
     this.register(toDisposable(() => this.clock.clearTimeout(this.afterStopTimer)));
-    this.load = new LoadMonitor({ clock: this.clock, sampler: deps.loadSampler, onChange: (behind) => {
-      if (behind) this.deps.log.warn('Falling behind: this window cannot keep up with the stream (its thread is busy nearly all the time); hits arrive late and the server may drop some.');
+    this.load = new LoadMonitor({ clock: this.clock, sampler: deps.loadSampler, heldBackMs: () => this.engine?.heldBackMs() ?? 0, onChange: (behind) => {
+      if (behind) this.deps.log.warn('Falling behind: this window cannot keep up with the stream (its thread or the stream worker is busy nearly all the time); hits arrive late and the server may drop some.');
       else this.deps.log.info('Caught up with the stream again.');
       this.emitState();
     } });

@@ -245,6 +245,9 @@ export class LiveStreamEngine {
     }
   }
 
+  /** Cumulative ms reading was held back because the pipeline's worker was behind (the session's "falling behind"). */
+  heldBackMs(): number { return this.pipeline?.heldBackMs ?? 0; }
+
   /** Test hook: the pipeline (to kill its worker in the restart tests). */
   get pipelineForTest(): RecordPipeline | undefined { return this.pipeline; }
 

@@ -22,6 +22,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { OmittedHit, StoredHit } from '../shared/model';
@@ -52,6 +53,8 @@ export interface RecordPipeline {
   drain(): Promise<void>;
   /** What was not delivered, cumulative. */
   counts(): ProcessorCounts;
+  /** Cumulative ms the caller was asked to pause reading (the worker's backlog over its limit). */
+  readonly heldBackMs: number;
   /** Worker restarts so far (0 for the inline pipeline). */
   readonly restarts: number;
   /** 'worker', or 'inline' (chosen, or after the worker kept dying). */
@@ -68,6 +71,7 @@ function addCounts(a: ProcessorCounts, b: ProcessorCounts): ProcessorCounts {
 /** Splitting and processing on the caller's thread: hits are delivered per pushed chunk. */
 export class InlinePipeline implements RecordPipeline {
   readonly restarts = 0;
+  readonly heldBackMs = 0;
   readonly mode = 'inline' as const;
   private readonly processor: RecordProcessor;
   private readonly splitter: RecordSplitter;
@@ -200,6 +204,8 @@ export class WorkerPipeline implements RecordPipeline {
   private nextDrain = 1;
   private writable: (() => void)[] = [];
   private paused = false;
+  private pausedAt = 0;
+  private heldBackTotal = 0;
   private deaths: number[] = [];
   private disposed = false;
   restarts = 0;
@@ -301,7 +307,10 @@ export class WorkerPipeline implements RecordPipeline {
     this.sent += chunk.length;
     const copy = new Uint8Array(chunk);
     this.worker?.postMessage({ t: 'chunk', buf: copy } satisfies ToWorker, [copy.buffer]);
-    if (this.sent - this.processed > BACKLOG_HIGH) this.paused = true;
+    if (!this.paused && this.sent - this.processed > BACKLOG_HIGH) {
+      this.paused = true;
+      this.pausedAt = performance.now();
+    }
     return !this.paused;
   }
 
@@ -368,7 +377,12 @@ export class WorkerPipeline implements RecordPipeline {
     if (this.paused && this.sent - this.processed < BACKLOG_LOW) this.resumeIfPaused();
   }
 
+  get heldBackMs(): number {
+    return this.heldBackTotal + (this.paused ? performance.now() - this.pausedAt : 0);
+  }
+
   private resumeIfPaused(): void {
+    if (this.paused) this.heldBackTotal += performance.now() - this.pausedAt;
     this.paused = false;
     const cbs = this.writable;
     this.writable = [];
