@@ -151,3 +151,50 @@ describe('status bar via relay (statusView)', () => {
     assert.match(statusView(base({ relayDropped: 7 }), 0).tooltip, /Relay dropped 7 hits/);
   });
 });
+
+describe('relay viewer (real redis-server, in process)', function () {
+  this.timeout(30_000);
+  let redis: RedisServer;
+  before(async function () {
+    this.timeout(120_000);
+    ensureRedisServer();
+    redis = await RedisServer.start();
+  });
+  after(() => redis.stop());
+
+  it('entries are untrusted: malformed, oversized and id-less ones are counted and skipped, duplicates dropped; a restarted viewer resumes after its last id', async () => {
+    const key = 'livestream:hostile';
+    const c = redis.client();
+    const add = (...f: string[]) => c.xadd(key, '*', ...f);
+    await add('raw', '{"hitIdHigh":1,"hitIdLow":18446744073709551615,"pageName":"ok"}', 'id', 'ignored', 't', '123');
+    await add('raw', 'not json', 'id', '1:2', 't', '1');
+    await add('nothing', 'here');
+    await add('raw', `{"hitIdHigh":1,"hitIdLow":3,"big":"${'x'.repeat(2000)}"}`, 'id', '1:3', 't', '1');
+    await add('raw', '{"hitIdHigh":1,"hitIdLow":18446744073709551615,"pageName":"again"}', 'id', '1:1', 't', 'NaN');
+    await add('raw', '{"hitIdHigh":1,"hitIdLow":4}', 'id', '1:4', 't', '1e300');
+    const { RelayViewer } = await import('../../src/relay/relayViewer');
+    const warnings: string[] = [];
+    const log = { ...nullLogger, warn: (m: string) => warnings.push(m) };
+    const viewer = new RelayViewer({ target: parseRedisUrl(redis.url), key, history: 100, log, maxRecordBytes: 1000, blockMs: 200 });
+    const got: StoredHit[] = [];
+    viewer.onHits((h) => got.push(...h));
+    const run = viewer.start();
+    await until(() => got.length === 2, 5_000, 'the two valid hits');
+    assert.deepEqual(got.map((h) => h.key), ['1:18446744073709551615', '1:4'], 'ids recomputed from the record, exact digits');
+    assert.equal(got[0].receivedAt, 123);
+    assert.ok(got[1].receivedAt > 1e12, 'an impossible time becomes the time of reading');
+    const s = viewer.snapshot();
+    assert.deepEqual([s.stats.malformed, s.stats.oversized, s.stats.duplicates], [2, 1, 1]);
+    assert.equal(s.relay?.relayState, 'none');
+    assert.ok(warnings.some((w) => /not json|malformed/i.test(w)));
+    // Stopped and started again (a window's Disconnect, then Connect): it resumes after its last id.
+    await viewer.stop();
+    await run;
+    await add('raw', '{"hitIdHigh":1,"hitIdLow":5}', 'id', '1:5', 't', '1');
+    const again = viewer.start();
+    await until(() => got.length === 3, 5_000, 'the new hit after the restart');
+    assert.deepEqual(got.map((h) => h.key), ['1:18446744073709551615', '1:4', '1:5']);
+    await viewer.stop();
+    await again;
+  });
+});
