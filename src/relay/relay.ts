@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import Redis from 'ioredis';
 import type { CooldownStore } from '../stream/cooldownStore';
+import { DedupeWindow } from '../stream/dedupe';
 import type { LiveStreamEngine } from '../stream/liveStreamEngine';
 import type { Logger } from '../stream/logger';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
@@ -76,6 +77,8 @@ export class Relay {
   /** Hit ids the previous leader published last; consulted for the first hits only (its replays), then dropped. */
   private seen?: Set<string>;
   private seenChecks = 0;
+  /** With several connections: one window over all of them (each engine dedupes only its own connection). */
+  private merged?: DedupeWindow;
   private connectedSince?: number;
   private freeSince?: number;
   private lastHolder?: string;
@@ -191,6 +194,7 @@ export class Relay {
       onFenced: () => { this.opts.log.warn('Another relay holds the lease now (fenced write refused): stepping down.'); void this.stepDown('standby', 'Another relay took over.'); },
     });
     const n = Math.max(1, this.opts.connections ?? 1);
+    this.merged = n > 1 ? new DedupeWindow() : undefined;
     this.engines = [];
     for (let i = 0; i < n; i++) this.engines.push(this.opts.engine(cooldown, i));
     await cooldown.load(this.engines[0].streamKey, Date.now());
@@ -212,6 +216,9 @@ export class Relay {
 
   private forward(hits: StoredHit[]): void {
     if (!this.publisher) return;
+    // A new connection first gets hits Adobe already sent to another one (a replay): published once.
+    const merged = this.merged;
+    if (merged) hits = hits.filter((h) => !h.key || merged.add(h.key));
     const seen = this.seen;
     // The engine dedupes everything it receives; only the old leader's last hits, replayed
     // to this new connection, are unknown to it. After as many hits as were seeded, no replay is left.
@@ -255,6 +262,7 @@ export class Relay {
     await Promise.all(engines.map((e) => e.dispose()));
     this.publisher = undefined;
     this.seen = undefined;
+    this.merged = undefined;
     this.connectedSince = undefined;
     this.token = '';
   }

@@ -121,6 +121,21 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     assert.equal(await c.exists(`${KEY}:lease`), 0, 'a clean stop releases the lease');
   });
 
+  it('--max-connections 2: the leader holds both connections and merges them, so viewers get every hit (not a share)', async () => {
+    redis = await RedisServer.start();
+    mock = await MockLiveStreamServer.start({ rate: 100, maxConnections: 2 });
+    relay(['--max-connections', '2', '--cooldown', '5']);
+    await until(() => mock!.activeConnections === 2, 10_000, 'two connections');
+    const c = redis.client();
+    await until(async () => (await c.xlen(KEY)) > 100, 10_000, 'hits flowing');
+    mock.pause();
+    await settled(c);
+    const all = await entries(c);
+    assert.equal(all.length, mock.emittedCount, 'every hit the two connections carried');
+    assert.deepEqual(dupes(all.map((e) => e.hitId)), []);
+    assert.equal(mock.maxConcurrentObserved, 2);
+  });
+
   it('two relays, kill -9 the leader: the standby takes over after the lease and the cooldown, zero 409s, viewers see no duplicate', async () => {
     redis = await RedisServer.start();
     // Adobe's ghost slot: a dead connection is counted for 0.8 s; a reconnect inside that window gets 409.
