@@ -46,8 +46,6 @@ export type RelayEnd =
   | { kind: 'redis-fatal'; message: string }
   | { kind: 'engine-stopped'; snapshot: EngineSnapshot };
 
-
-
 /**
  * A relay: one process of possibly several (on different machines) that
  * share one Redis. Exactly one, the leader, holds the Adobe connection(s),
@@ -298,5 +296,3 @@ export class Relay {
     if (this.connectedSince !== undefined) this.cooldown?.markHolding();
   }
 }
-
-
