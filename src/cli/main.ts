@@ -172,11 +172,7 @@ async function runTail(args: TailArgs): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-  // The process lives until the engine's loop ends: while the stream pipeline pauses the socket
-  // for its (unref'd) worker to catch up, nothing else holds the event loop, and Node would exit
-  // with code 0 in the middle of a burst.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  await engine.start({ force: args.force }).finally(() => clearInterval(keepAlive));
+  await engine.start({ force: args.force });
   await out.flush();
   status?.stop();
   await engine.dispose();
