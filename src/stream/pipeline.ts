@@ -84,6 +84,13 @@ export class InlinePipeline implements RecordPipeline {
       record: (text, bytes) => {
         const r = this.processor.process(text);
         if (!r) return;
+        if (o.processor.keyOnly) {
+          // Only the id was restored losslessly: `data` is parsed again, losslessly, if anyone reads it.
+          const lazy = new PipelinedHit(r.key, bytes);
+          if (o.keepRawBytes) lazy.rawBytes = bytes;
+          this.batch.push(lazy);
+          return;
+        }
         const hit: StoredHit = { seq: 0, key: r.key, receivedAt: 0, data: r.data, raw: text };
         if (o.keepRawBytes) hit.rawBytes = bytes;
         if (r.measured) {
