@@ -7,6 +7,11 @@ export const USAGE = `Usage:
   livestream tail --url URL [options]     stream hits to stdout, one JSON record per line
   livestream tail --demo [options]        the same, from a built-in demo stream (no credentials)
   livestream mock [--port P] [--rate R]   run the mock Live Stream server on 127.0.0.1
+  livestream relay --url URL --redis REDIS_URL [options]
+                                          team relay: publish the stream to a Redis Stream (see README, For teams)
+  livestream relay --demo --redis REDIS_URL   the same for the built-in demo stream
+  livestream tail --relay REDIS_URL [--key K] [--from-start]
+                                          read hits from a team relay instead of Adobe
 
 tail options:
   --max-connections N        1..8, must match every other client of the stream
@@ -22,6 +27,17 @@ tail options:
                              goes only to https *.adobe.net, the client secret to *.adobelogin.com)
   --force                    connect now, ignoring a cooldown left by an earlier run
   --verbose                  log every request and decision to stderr
+
+relay options (besides the tail options; --max-connections N holds all N connections and merges them):
+  --redis URL                redis://[user@]host:port/db or rediss:// (TLS); the password from
+                             LIVESTREAM_REDIS_PASSWORD (or the URL's userinfo; never logged)
+  --key KEY                  the Redis Stream key (default livestream:<stream name>)
+  --maxlen N                 entries kept in the stream, approximately (default 100000)
+  --lease-seconds S          leader lease (default 10; a standby takes over after it expires)
+  --buffer-hits N            hits kept while Redis is unreachable (default 100000); beyond: dropped and counted
+  --redis-ca FILE            CA certificate (PEM) for rediss:// with a private CA
+
+tail --relay options: --key KEY, --from-start (the whole retained stream first), --redis-ca FILE
 
 mock options:
   --port P  --rate R (0..100000 hits/s)  --max-connections N  --ghost-seconds S  --replay N  --seed N  --empty-every N
@@ -52,6 +68,21 @@ export interface TailArgs {
   allowHosts: string[];
   force: boolean;
   verbose: boolean;
+  /** `tail --relay`: read from this Redis instead of Adobe. */
+  relay?: string;
+  /** The Redis Stream key (relay and tail --relay). */
+  key?: string;
+  fromStart: boolean;
+  redisCa?: string;
+}
+
+/** `relay`: the tail options plus where and how to publish. */
+export interface RelayArgs extends Omit<TailArgs, 'cmd'> {
+  cmd: 'relay';
+  redis: string;
+  maxlen: number;
+  leaseSeconds: number;
+  bufferHits: number;
 }
 
 export interface MockArgs {
@@ -71,7 +102,7 @@ export interface MockArgs {
   flushEvery: number;
 }
 
-export type CliArgs = TailArgs | MockArgs | { cmd: 'help' };
+export type CliArgs = TailArgs | RelayArgs | MockArgs | { cmd: 'help' };
 
 const SECRET_FLAGS = /^--?(token|access-token|secret|client-secret|password|client-id)(=|$)/;
 
@@ -91,7 +122,7 @@ export function parseCli(argv: string[]): CliArgs {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') return { cmd: 'help' };
   try {
-    if (cmd === 'tail') {
+    if (cmd === 'tail' || cmd === 'relay') {
       const { values: v } = parseArgs({
         args: rest,
         strict: true,
@@ -102,15 +133,24 @@ export function parseCli(argv: string[]): CliArgs {
           'idle-timeout': { type: 'string' }, 'ims-url': { type: 'string' }, scopes: { type: 'string' }, 'state-dir': { type: 'string' },
           'allow-host': { type: 'string', multiple: true },
           force: { type: 'boolean' }, verbose: { type: 'boolean' },
+          relay: { type: 'string' }, redis: { type: 'string' }, key: { type: 'string' }, maxlen: { type: 'string' },
+          'lease-seconds': { type: 'string' }, 'buffer-hits': { type: 'string' }, 'from-start': { type: 'boolean' }, 'redis-ca': { type: 'string' },
         },
       });
-      if (!v.url && !v.demo) throw new UsageError('tail needs --url URL or --demo');
+      const relayOnly = (['redis', 'maxlen', 'lease-seconds', 'buffer-hits'] as const).find((k) => v[k] !== undefined);
+      if (cmd === 'tail' && relayOnly) throw new UsageError(`--${relayOnly} belongs to the relay command (tail reads a relay with --relay URL)`);
+      if (cmd === 'relay' && v.relay !== undefined) throw new UsageError('relay publishes to --redis URL; --relay is for tail');
+      if (cmd === 'relay' && !v.redis) throw new UsageError('relay needs --redis redis://host:port/db');
+      if (v['from-start'] && !v.relay) throw new UsageError('--from-start needs --relay');
+      if (cmd === 'tail' && v.relay !== undefined) {
+        if (v.url || v.demo) throw new UsageError('use either --relay or --url/--demo, not both');
+      } else if (cmd === 'tail' && v.key !== undefined) throw new UsageError('--key needs --relay');
+      else if (!v.url && !v.demo) throw new UsageError(`${cmd} needs --url URL or --demo`);
       if (v.url && v.demo) throw new UsageError('use either --url or --demo, not both');
       if (v.reset !== undefined && v.reset !== 'smallest' && v.reset !== 'largest') throw new UsageError(`--reset must be smallest or largest, got ${JSON.stringify(v.reset)}`);
       const bucket = num('smoothing-bucket-size', v['smoothing-bucket-size'], { int: true, min: 1, max: 7200 });
       if (bucket !== undefined && !v.smoothing) throw new UsageError('--smoothing-bucket-size needs --smoothing');
-      return {
-        cmd: 'tail',
+      const common = {
         url: v.url,
         demo: !!v.demo,
         maxConnections: num('max-connections', v['max-connections'], { int: true, min: 1, max: 8 }),
@@ -125,6 +165,17 @@ export function parseCli(argv: string[]): CliArgs {
         allowHosts: v['allow-host'] ?? [],
         force: !!v.force,
         verbose: !!v.verbose,
+        relay: v.relay,
+        key: v.key,
+        fromStart: !!v['from-start'],
+        redisCa: v['redis-ca'],
+      };
+      if (cmd === 'tail') return { cmd: 'tail', ...common };
+      return {
+        cmd: 'relay', ...common, redis: v.redis!,
+        maxlen: num('maxlen', v.maxlen, { int: true, min: 1, max: 100_000_000 }) ?? 100_000,
+        leaseSeconds: num('lease-seconds', v['lease-seconds'], { min: 0.3, max: 600 }) ?? 10,
+        bufferHits: num('buffer-hits', v['buffer-hits'], { int: true, min: 1, max: 10_000_000 }) ?? 100_000,
       };
     }
     if (cmd === 'mock') {

@@ -1,10 +1,10 @@
 import { systemClock } from '../stream/clock';
-import { FileCooldownStore, defaultStateDir } from '../stream/cooldownStore';
-import { LiveStreamEngine } from '../stream/liveStreamEngine';
+import { FileCooldownStore, defaultStateDir, type CooldownStore } from '../stream/cooldownStore';
+import { LiveStreamEngine, type EngineOptions } from '../stream/liveStreamEngine';
 import { ConfigError, LiveStreamError, UntrustedHostError } from '../stream/errors';
 import { escapeControls } from '../shared/escapeControls';
 import { redact, type Logger } from '../stream/logger';
-import type { EngineSnapshot, StoredHit } from '../shared/model';
+import type { EngineSnapshot } from '../shared/model';
 import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../mock/mockServer';
 import { MIN_FAILURE_BACKOFF_MS } from '../stream/reconnectPolicy';
 import { stateLine } from '../shared/statusView';
@@ -14,6 +14,8 @@ import { assertTrustedFor } from '../stream/credentialHosts';
 import { isLoopbackHost } from '../stream/streamConfig';
 import { parseCli, USAGE, UsageError, type MockArgs, type TailArgs } from './args';
 import { StatusLine } from './statusLine';
+import { HitWriter } from './hitWriter';
+import { runRelay, runTailRelay, redisSecrets } from './relayCommands';
 
 /** Exit codes (documented in USAGE). */
 export const EXIT = { ok: 0, usage: 2, permanent: 3, auth: 4, internal: 1 } as const;
@@ -30,7 +32,7 @@ let tokenSource: TokenProvider | undefined;
  */
 function safeText(text: string): string {
   const env = process.env;
-  const secrets = [env.LIVESTREAM_ACCESS_TOKEN ?? '', env.LIVESTREAM_CLIENT_SECRET ?? '', ...(tokenSource?.secrets() ?? [])];
+  const secrets = [env.LIVESTREAM_ACCESS_TOKEN ?? '', env.LIVESTREAM_CLIENT_SECRET ?? '', ...(tokenSource?.secrets() ?? []), ...redisSecrets()];
   return escapeControls(redact(text, secrets));
 }
 
@@ -60,10 +62,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.cmd === 'help') { process.stdout.write(`${USAGE}\n`); return EXIT.ok; }
   if (args.cmd === 'mock') return runMock(args);
+  if (args.cmd === 'relay') return runRelay(args, { err, engineOptions, setStatus: (s) => { status = s; } });
+  if (args.relay) return runTailRelay(args, { err, engineOptions, setStatus: (s) => { status = s; } });
   return runTail(args);
 }
 
-function credentials(args: TailArgs, url: string): TokenProvider | undefined {
+function credentials(args: Omit<TailArgs, 'cmd'>, url: string): TokenProvider | undefined {
   const env = process.env;
   if (env.LIVESTREAM_ACCESS_TOKEN) return new StaticTokenProvider(env.LIVESTREAM_ACCESS_TOKEN);
   if (env.LIVESTREAM_CLIENT_ID || env.LIVESTREAM_CLIENT_SECRET) {
@@ -94,6 +98,29 @@ function testMinBackoff(log: Logger): number | undefined {
   return n;
 }
 
+/**
+ * The engine options of `tail` and `relay` (credentials from the environment, checked
+ * against the trusted hosts before anything is sent). `store` replaces the file cooldown clock.
+ */
+function engineOptions(args: Omit<TailArgs, 'cmd'>, url: string, demo: boolean, log: Logger, store?: CooldownStore): EngineOptions {
+  const tokens = demo ? undefined : credentials(args, url);
+  tokenSource = tokens;
+  // Nothing is sent (not even a token request) when the token could not go to this host.
+  if (tokens && URL.canParse(url)) assertTrustedFor(new URL(url), 'token', args.allowHosts);
+  return {
+    stream: { url, maxConnections: args.maxConnections, reset: args.reset as 'smallest' | 'largest' | undefined, smoothing: args.smoothing, smoothingBucketSize: args.smoothingBucketSize },
+    tokens,
+    trustedHosts: args.allowHosts,
+    clientId: process.env.LIVESTREAM_CLIENT_ID || undefined,
+    cooldownMs: args.cooldownSeconds * 1000,
+    idleTimeoutMs: args.idleTimeoutSeconds * 1000,
+    store: store ?? new FileCooldownStore(args.stateDir ?? defaultStateDir(), (m) => log.warn(m)),
+    log,
+    keepRawBytes: true,
+    minFailureBackoffMs: testMinBackoff(log),
+  };
+}
+
 async function runTail(args: TailArgs): Promise<number> {
   let mock: MockLiveStreamServer | undefined;
   let engine: LiveStreamEngine;
@@ -110,22 +137,7 @@ async function runTail(args: TailArgs): Promise<number> {
       err(`demo stream on ${mock.streamUrl}`);
     }
     const url = mock ? mock.streamUrl : args.url!;
-    const tokens = mock ? undefined : credentials(args, url);
-    tokenSource = tokens;
-    // Nothing is sent (not even a token request) when the token could not go to this host.
-    if (tokens && URL.canParse(url)) assertTrustedFor(new URL(url), 'token', args.allowHosts);
-    engine = new LiveStreamEngine({
-      stream: { url, maxConnections: args.maxConnections, reset: args.reset as 'smallest' | 'largest' | undefined, smoothing: args.smoothing, smoothingBucketSize: args.smoothingBucketSize },
-      tokens,
-      trustedHosts: args.allowHosts,
-      clientId: process.env.LIVESTREAM_CLIENT_ID || undefined,
-      cooldownMs: args.cooldownSeconds * 1000,
-      idleTimeoutMs: args.idleTimeoutSeconds * 1000,
-      store: new FileCooldownStore(args.stateDir ?? defaultStateDir(), (m) => log.warn(m)),
-      log,
-      keepRawBytes: true,
-      minFailureBackoffMs: testMinBackoff(log),
-    });
+    engine = new LiveStreamEngine(engineOptions(args, url, !!mock, log));
   } catch (e) {
     await mock?.close();
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof UntrustedHostError || (e instanceof LiveStreamError && (e.code === 'config' || e.code === 'untrusted-host'))) {
@@ -135,7 +147,7 @@ async function runTail(args: TailArgs): Promise<number> {
     throw e;
   }
 
-  const out = new HitWriter(process.stdout, engine);
+  const out = new HitWriter(process.stdout, engine, { clear: () => status?.clear(), redraw: () => status?.redraw() });
   engine.onHits((hits) => out.write(hits));
   if (process.stderr.isTTY) status = new StatusLine(process.stderr, () => safeText(stateLine(engine.snapshot(), Date.now())));
   let lastLine = '';
@@ -174,54 +186,6 @@ async function runTail(args: TailArgs): Promise<number> {
     return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
   }
   return EXIT.ok;
-}
-
-/**
- * Writes raw records (the exact text the server sent, so every digit survives)
- * in one write per batch, and pauses reading when stdout pushes back.
- */
-const NL = Buffer.from('\n');
-
-/**
- * DEL, C1 controls (U+009B is a one-character CSI) and bidi/invisible
- * formatting characters. A valid JSON record can hold them only inside
- * strings (raw C0 controls make it malformed), where `\uXXXX` is the same value.
- */
-const TERMINAL_UNSAFE_IN_JSON = /[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
-const TERMINAL_UNSAFE_IN_JSON_G = new RegExp(TERMINAL_UNSAFE_IN_JSON.source, 'g');
-const jsonEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
-class HitWriter {
-  private waiting = false;
-  constructor(private readonly stream: NodeJS.WriteStream, private readonly engine: LiveStreamEngine) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      // A closed pipe (`| head`) ends the program quietly, like any Unix tool.
-      if (e.code === 'EPIPE') void engine.stop('Output closed.');
-    });
-  }
-
-  write(hits: StoredHit[]): void {
-    // The bytes as received: exact digits by construction, and no UTF-8 re-encoding.
-    // On a terminal, characters it would act on are written as JSON escapes (same JSON value).
-    const tty = this.stream.isTTY;
-    const parts: Uint8Array[] = [];
-    for (const h of hits) {
-      if (tty && TERMINAL_UNSAFE_IN_JSON.test(h.raw)) parts.push(Buffer.from(h.raw.replace(TERMINAL_UNSAFE_IN_JSON_G, jsonEscape), 'utf8'), NL);
-      else parts.push(h.rawBytes ?? Buffer.from(h.raw, 'utf8'), NL);
-    }
-    status?.clear();
-    const ok = this.stream.write(Buffer.concat(parts));
-    status?.redraw();
-    if (!ok && !this.waiting) {
-      this.waiting = true;
-      this.engine.pauseReading();
-      this.stream.once('drain', () => { this.waiting = false; this.engine.resumeReading(); });
-    }
-  }
-
-  flush(): Promise<void> {
-    return new Promise((r) => { if (this.stream.writableNeedDrain) this.stream.once('drain', () => r()); else r(); });
-  }
 }
 
 async function runMock(args: MockArgs): Promise<number> {

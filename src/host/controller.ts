@@ -54,6 +54,7 @@ export class Controller extends Disposable implements vscode.Disposable {
       windowLabel: label,
       settings: () => this.readSettings(),
       credentials: () => this.credentials.get(),
+      relayPassword: async () => this.credentials.relayPassword(),
       askTakeover: async (holders) => {
         const names = holders.map((h) => h.label).join(', ');
         const take = await vscode.window.showWarningMessage(
@@ -140,6 +141,11 @@ export class Controller extends Disposable implements vscode.Disposable {
         const go = await vscode.window.showInformationMessage('Live Stream credentials saved in secret storage.', 'Connect');
         if (go === 'Connect') await this.run(() => this.service.connect());
       }
+    });
+    reg('liveStream.setRelayPassword', async () => {
+      if (!(await this.credentials.setRelayPasswordInteractively())) return;
+      const go = await vscode.window.showInformationMessage('Team relay password saved in secret storage.', 'Connect');
+      if (go === 'Connect') await this.run(async () => { await this.service.disconnect(); await this.service.connect(); });
     });
     reg('liveStream.clearCredentials', async () => {
       await this.credentials.clear();

@@ -7,3 +7,6 @@
 export { LiveStreamEngine } from '../stream/liveStreamEngine';
 export { startDemoServer } from '../mock/demoServerHandle';
 export { ImsTokenProvider, StaticTokenProvider } from '../stream/tokens';
+export { RelayViewer } from '../relay/relayViewer';
+export { parseRedisUrl } from '../relay/redisTarget';
+export { defaultStreamKey } from '../relay/relayKeys';

@@ -115,4 +115,28 @@ export interface EngineSnapshot {
   state: ConnectionState;
   lastError?: LastError;
   stats: EngineStats;
+  /** Set when the hits come from a team relay (Redis) instead of Adobe: `state` is then this viewer's Redis connection. */
+  relay?: RelayView;
+}
+
+/** A viewer of a team relay: its own Redis connection plus what the relay publishes about its Adobe connection. */
+export interface RelayView {
+  /** `redis[s]://host:port/db` (never with a password). */
+  redisUrl: string;
+  /** The Redis Stream key. */
+  key: string;
+  /** This viewer's Redis connection. */
+  redis: 'connecting' | 'connected' | 'reconnecting' | 'failed';
+  /** Why the Redis connection is not up (secret-free). */
+  redisError?: string;
+  /** The relay's Adobe connection state ('connected', 'cooldown', …), 'none' when no relay has published a status, 'silent' when its heartbeat stopped. */
+  relayState: string;
+  /** When the relay's cooldown ends (ms), while it cools down. */
+  relayUntil?: number;
+  relayLastErrorCode?: string;
+  relayLastErrorDescription?: string;
+  relayHitsPerSecond?: number;
+  /** Hits the relay dropped because Redis was unreachable too long. */
+  relayDropped?: number;
+  leader?: string;
 }

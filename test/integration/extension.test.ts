@@ -151,7 +151,7 @@ describe('Live Stream extension', function () {
     for (const id of cmds) {
       // Commands that open a quick pick are closed again; Connect without a URL shows an error message.
       const p = vscode.commands.executeCommand(id);
-      if (id === 'liveStream.statusMenu' || id === 'liveStream.setCredentials') {
+      if (id === 'liveStream.statusMenu' || id === 'liveStream.setCredentials' || id === 'liveStream.setRelayPassword') {
         await new Promise((r) => setTimeout(r, 300));
         await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
       }
