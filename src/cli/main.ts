@@ -14,6 +14,7 @@ import { assertTrustedFor } from '../stream/credentialHosts';
 import { isLoopbackHost } from '../stream/streamConfig';
 import { parseCli, USAGE, UsageError, type MockArgs, type TailArgs } from './args';
 import { StatusLine } from './statusLine';
+import { runCheck } from './check';
 
 /** Exit codes (documented in USAGE). */
 export const EXIT = { ok: 0, usage: 2, permanent: 3, auth: 4, internal: 1 } as const;
@@ -60,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.cmd === 'help') { process.stdout.write(`${USAGE}\n`); return EXIT.ok; }
   if (args.cmd === 'mock') return runMock(args);
+  if (args.cmd === 'check') return runCheck(args, { openEngine, reportState, stoppedCode, err, safeText, setStatusOff: () => { status?.stop(); status = undefined; } });
   return runTail(args);
 }
 
@@ -94,9 +96,9 @@ function testMinBackoff(log: Logger): number | undefined {
   return n;
 }
 
-async function runTail(args: TailArgs): Promise<number> {
+/** The engine for `tail` and `check`: a demo mock or the configured stream, or an exit code for a configuration error (nothing sent). */
+async function openEngine(args: TailArgs, demoRate: number): Promise<{ engine: LiveStreamEngine; mock?: MockLiveStreamServer } | number> {
   let mock: MockLiveStreamServer | undefined;
-  let engine: LiveStreamEngine;
   const verbose = args.verbose;
   const log: Logger = {
     debug: (m) => { if (verbose) err(`· ${m}`); },
@@ -106,7 +108,7 @@ async function runTail(args: TailArgs): Promise<number> {
   };
   try {
     if (args.demo) {
-      mock = await MockLiveStreamServer.start({ rate: 5, ghostSeconds: 0, control: false });
+      mock = await MockLiveStreamServer.start({ rate: demoRate, ghostSeconds: 0, control: false });
       err(`demo stream on ${mock.streamUrl}`);
     }
     const url = mock ? mock.streamUrl : args.url!;
@@ -114,7 +116,7 @@ async function runTail(args: TailArgs): Promise<number> {
     tokenSource = tokens;
     // Nothing is sent (not even a token request) when the token could not go to this host.
     if (tokens && URL.canParse(url)) assertTrustedFor(new URL(url), 'token', args.allowHosts);
-    engine = new LiveStreamEngine({
+    const engine = new LiveStreamEngine({
       stream: { url, maxConnections: args.maxConnections, reset: args.reset as 'smallest' | 'largest' | undefined, smoothing: args.smoothing, smoothingBucketSize: args.smoothingBucketSize },
       tokens,
       trustedHosts: args.allowHosts,
@@ -126,6 +128,7 @@ async function runTail(args: TailArgs): Promise<number> {
       keepRawBytes: true,
       minFailureBackoffMs: testMinBackoff(log),
     });
+    return { engine, mock };
   } catch (e) {
     await mock?.close();
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof UntrustedHostError || (e instanceof LiveStreamError && (e.code === 'config' || e.code === 'untrusted-host'))) {
@@ -134,9 +137,10 @@ async function runTail(args: TailArgs): Promise<number> {
     }
     throw e;
   }
+}
 
-  const out = new HitWriter(process.stdout, engine);
-  engine.onHits((hits) => out.write(hits));
+/** State changes to stderr, one line each (and the terminal status line). */
+function reportState(engine: LiveStreamEngine): void {
   if (process.stderr.isTTY) status = new StatusLine(process.stderr, () => safeText(stateLine(engine.snapshot(), Date.now())));
   let lastLine = '';
   engine.onState((s: EngineSnapshot) => {
@@ -149,6 +153,28 @@ async function runTail(args: TailArgs): Promise<number> {
       ? ` — ${e.code}: ${e.description}${e.explanation && s.state.kind === 'stopped' ? '' : ` (${e.explanation})`}` : '';
     err(`[${new Date().toISOString()}] ${line}${errText}`);
   });
+}
+
+/** After the engine stopped: the exit code of a permanent error or failed authentication, else undefined. */
+function stoppedCode(engine: LiveStreamEngine): number | undefined {
+  const s = engine.snapshot();
+  if (s.state.kind === 'stopped' && s.state.code !== 'user') {
+    const code = s.lastError?.code ?? s.state.code;
+    writeErr(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}` : s.state.reason}`);
+    if (s.lastError) writeErr(`  ${s.lastError.explanation}`);
+    return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
+  }
+  return undefined;
+}
+
+async function runTail(args: TailArgs): Promise<number> {
+  const opened = await openEngine(args, 5);
+  if (typeof opened === 'number') return opened;
+  const { engine, mock } = opened;
+
+  const out = new HitWriter(process.stdout, engine);
+  engine.onHits((hits) => out.write(hits));
+  reportState(engine);
 
   let signalled = false;
   const onSignal = (sig: string) => {
@@ -166,14 +192,7 @@ async function runTail(args: TailArgs): Promise<number> {
   await engine.dispose();
   await mock?.close();
   if (signalled) return EXIT.ok;
-  const s = engine.snapshot();
-  if (s.state.kind === 'stopped' && s.state.code !== 'user') {
-    const code = s.lastError?.code ?? s.state.code;
-    writeErr(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}` : s.state.reason}`);
-    if (s.lastError) writeErr(`  ${s.lastError.explanation}`);
-    return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
-  }
-  return EXIT.ok;
+  return stoppedCode(engine) ?? EXIT.ok;
 }
 
 /**

@@ -212,8 +212,8 @@ describe('tracking rules (issue 13)', () => {
     });
 
     it('never throw on hostile values and stay bounded', () => {
-      fc.assert(fc.property(fc.anything(), (v) => {
-        const d = { evars: { evars: { evar1: v } }, props: v, events: v, products: [v], [String(v).slice(0, 20)]: v };
+      fc.assert(fc.property(fc.anything(), fc.string(), (v, key) => {
+        const d = { evars: { evars: { evar1: v } }, props: v, events: v, products: [v], [key]: v } as Record<string, unknown>;
         personalData(d); longEvars(d); badEvents(d); unknownFields(d);
       }), { numRuns: 300 });
       // A 1 MB value of "@" and digits: only the first 64 KiB are scanned.

@@ -289,11 +289,11 @@ export const KIND_LABEL: Readonly<Record<string, string>> = {
   missing: 'Expected hit never arrived',
 };
 
-/** One line for a tally: "3× checkout-evar5 …, last 12:00:05Z: evar5 = (absent)". */
+/** One line for a tally: "3× Checkout pages set eVar5; last at 2026-…Z: evar5 = (absent)". */
 export function describeTally(t: RuleTally, withinMs?: number): string {
   const what = t.kind === 'missing'
-    ? `${t.message}${withinMs ? ` (not within ${formatDuration(withinMs)})` : ''}`
-    : t.kind === 'expect' ? t.message : `${KIND_LABEL[t.kind] ?? t.kind} (${t.message})`;
+    ? `never arrived${withinMs ? ` within ${formatDuration(withinMs)}` : ''}: ${t.message}`
+    : t.kind === 'expect' ? t.message : KIND_LABEL[t.kind] ?? t.kind;
   const value = t.lastField ? `${t.lastField} = ${t.lastValue}` : t.lastValue;
   return `${t.count}× ${what}; last at ${new Date(t.lastAt).toISOString()}${value ? `: ${value}` : ''}`;
 }

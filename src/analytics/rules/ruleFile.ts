@@ -9,7 +9,8 @@
  * The file is workspace content, so untrusted: its size, the number of rules
  * and every string are bounded, and regex terms run on RE2 like the filter's.
  */
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+// The ESM build: esbuild cannot follow the UMD build's dynamic require of './impl/…'.
+import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import { compileFilter, type CompiledFilter } from '../filter/compileFilter';
 import { formatDuration, parseDuration } from './duration';
 
