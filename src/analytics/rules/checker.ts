@@ -71,7 +71,11 @@ export const DEFAULT_MAX_PENDING = 10_000;
 const MAX_FAILURES_PER_HIT = 20;
 const MAX_VALUE_CHARS = 120;
 
-interface Pending { visitor: string; deadline: number; triggerAt: number; open: boolean; order: number }
+interface Pending {
+  visitor: string; deadline: number; triggerAt: number; open: boolean; order: number;
+  /** The trigger hit's result: gains a 'missing' failure when the time is up (so `rule:<id>/missing` finds the trigger). */
+  result: HitRuleResult;
+}
 
 interface WithinState {
   queue: Pending[];
@@ -228,7 +232,7 @@ export class RulesChecker {
       result.passed.push(r.id);
     }
     if (r.when.test(d)) {
-      st.queue.push({ visitor, deadline: now + r.withinMs!, triggerAt: at, open: true, order: this.order++ });
+      st.queue.push({ visitor, deadline: now + r.withinMs!, triggerAt: at, open: true, order: this.order++, result });
       st.open.set(visitor, (st.open.get(visitor) ?? 0) + 1);
       this.stats.pending++;
       result.waiting.push(r.id);
@@ -244,7 +248,13 @@ export class RulesChecker {
   }
 
   private missing(r: Rule, p: Pending): void {
-    this.tally(r, 'missing', p.triggerAt, 'visitor', p.visitor || '(no visitor id)');
+    const value = p.visitor || '(no visitor id)';
+    this.tally(r, 'missing', p.triggerAt, 'visitor', value);
+    const res = p.result;
+    res.waiting = res.waiting.filter((id) => id !== r.id);
+    if (res.failed.length < MAX_FAILURES_PER_HIT) {
+      res.failed.push({ rule: r.id, kind: 'missing', severity: r.severity, field: 'visitor', value: cap(value), message: `${r.message} (nothing arrived within ${formatDuration(r.withinMs ?? 0)})` });
+    }
   }
 
   private evictOldest(): void {
