@@ -24,6 +24,8 @@ export interface LiveStreamApi {
   readonly service: StreamService;
   readonly activationMs: number;
   statusText(): string;
+  /** The status bar item's tooltip (Markdown source). */
+  statusTooltip(): string;
   readonly credentials: CredentialStore;
 }
 
@@ -125,7 +127,8 @@ export class Controller extends Disposable implements vscode.Disposable {
   }
 
   api(activationMs: number): LiveStreamApi {
-    return { service: this.service, activationMs, statusText: () => this.status.item.text, credentials: this.credentials };
+    const tooltip = () => { const t = this.status.item.tooltip; return typeof t === 'string' ? t : t?.value ?? ''; };
+    return { service: this.service, activationMs, statusText: () => this.status.item.text, statusTooltip: tooltip, credentials: this.credentials };
   }
 
   /** Parsed once per configuration change (the service reads settings often; problems are logged once). */

@@ -10,6 +10,14 @@ export const RULES_PATHS = ['.vscode/livestream-rules.json', 'livestream-rules.j
 /** Diagnostics and the status bar are redrawn at most this often while hits arrive. */
 const UPDATE_MS = 1000;
 const SOURCE = 'Live Stream rules';
+/**
+ * At most this share of the extension host's thread goes to checking (per second). At
+ * firehose rates the rest of the hits are left unchecked and counted (tooltip, log),
+ * never silently: the window's one thread also reads the stream and serves the panel.
+ */
+const CHECK_BUDGET_MS_PER_S = 200;
+/** Kept hits rechecked when the rules change (newest first in importance). */
+const RECHECK_MAX = 5000;
 
 const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
@@ -54,6 +62,10 @@ export class RulesController extends Disposable {
   private timer: ReturnType<typeof setInterval> | undefined;
   private watchers: vscode.Disposable[] = [];
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Checking time spent in the current one-second window, and hits left unchecked over the budget. */
+  private budget = { windowStart: 0, spentMs: 0 };
+  private unchecked = 0;
+  private uncheckedLogged = 0;
 
   constructor(private readonly o: RulesControllerOptions) {
     super();
@@ -86,7 +98,23 @@ export class RulesController extends Disposable {
   /** Checks new hits and attaches the results (`hit.rules`); called before the panel sees them. */
   check(hits: readonly StoredHit[]): void {
     if (this.checker.ruleCount === 0) return;
-    for (const h of hits) this.checkOne(h);
+    const start = performance.now();
+    if (start - this.budget.windowStart >= 1000) this.budget = { windowStart: start, spentMs: 0 };
+    let i = 0;
+    for (; i < hits.length; i++) {
+      // Clock reads are cheap but not free: every 32 hits.
+      if ((i & 31) === 31 && this.budget.spentMs + (performance.now() - start) > CHECK_BUDGET_MS_PER_S) break;
+      this.checkOne(hits[i]!);
+    }
+    this.budget.spentMs += performance.now() - start;
+    if (i < hits.length) {
+      this.unchecked += hits.length - i;
+      for (; i < hits.length; i++) hits[i]!.rules = undefined;
+      if (Date.now() - this.uncheckedLogged > 10_000) {
+        this.uncheckedLogged = Date.now();
+        this.o.log.warn(`Tracking rules: over ${CHECK_BUDGET_MS_PER_S} ms of checking per second at this hit rate; ${this.unchecked} hits left unchecked so far.`);
+      }
+    }
     this.startTimer();
   }
 
@@ -116,6 +144,7 @@ export class RulesController extends Disposable {
       lines.push(`Last failure ${new Date(f.at).toLocaleTimeString()}: ${escapeMarkdown(`${f.rule}${f.kind !== 'expect' ? ` (${KIND_LABEL[f.kind] ?? f.kind})` : ''}${f.field ? `, ${f.field}` : ''}`)}`);
     }
     if (s.pending) lines.push(`${s.pending} expected hit${s.pending === 1 ? '' : 's'} awaited`);
+    if (this.unchecked) lines.push(`${this.unchecked} hits not checked (over the checking budget at this rate)`);
     return lines.join('  \n');
   }
 
@@ -168,10 +197,16 @@ export class RulesController extends Disposable {
     this.errors = parsed.errors;
     this.set = parsed.set;
     this.checker = this.newChecker();
+    this.unchecked = 0;
     this.o.log.info(`Tracking rules: ${file ? vscode.workspace.asRelativePath(file) : 'no rules file'}: ${parsed.set.rules.length} rules, ${parsed.set.builtins.length} built-in checks${parsed.errors.length ? `, ${parsed.errors.length} errors` : ''}.`);
-    // Recheck what is kept, so the panel and the Problems panel match the rules as saved.
+    // Recheck what is kept, so the panel and the Problems panel match the rules as saved: the
+    // newest RECHECK_MAX only (a saved file must not freeze the window for 100 000 hits).
     const kept = this.o.hits();
-    for (const h of kept) { if (this.checker.ruleCount) this.checkOne(h); else h.rules = undefined; }
+    const from = Math.max(0, kept.length - RECHECK_MAX);
+    for (let i = 0; i < kept.length; i++) {
+      const h = kept[i]!;
+      if (i >= from && this.checker.ruleCount) this.checkOne(h); else h.rules = undefined;
+    }
     this.shownVersion = -1;
     this.update();
     this.o.onRechecked();

@@ -100,6 +100,11 @@ describe('tracking rules', function () {
     await waitFor(() => Number(/^(\d+)×/.exec(String(byCode().get('checkout-evar5/expect')?.message))?.[1] ?? 0) > first,
       { message: 'the checkout-evar5 count to grow', timeoutMs: 60_000, intervalMs: 500 });
 
+    // The status bar tooltip: rules checked, hits failing, last failure.
+    await waitFor(() => /\*\*Tracking rules\*\* \(\.vscode\/livestream-rules\.json\): 3 rules checked, \d+ hits checked, [1-9]\d* failing/.test(a.statusTooltip())
+      && /Last failure .*: (checkout-evar5|personal-data|no-email-in-prop9)/.test(a.statusTooltip()),
+    { message: `the status bar tooltip to report the rules (${a.statusTooltip().slice(-300)})`, timeoutMs: 10_000 });
+
     // The Problems panel shows them, with the line.
     await vscode.commands.executeCommand('workbench.actions.view.problems');
     await waitFor(async () => (await queryWorkbench('.markers-panel .monaco-list-row')).some((t) => t.includes('Checkout pages set eVar5') && t.includes('Ln 4')),

@@ -261,7 +261,7 @@ describe('tracking rules (issue 13)', () => {
       const confirm = (id: string) => visitor(id, { pageName: 'checkout:confirmation', evars: { evars: { evar5: 'x' } } });
       const purchase = (id: string) => visitor(id, { pageName: 'thanks', events: { purchase: [{ count: 1 }] } });
       assert.deepEqual(checker.check(confirm('A')).waiting, ['purchase-after-confirmation']);
-      checker.check(confirm('B'));
+      const triggerB = checker.check(confirm('B'));
       assert.equal(checker.stats.pending, 2);
       await clock.advance(60_000);
       // Another visitor's purchase does not count for A or B.
@@ -276,6 +276,9 @@ describe('tracking rules (issue 13)', () => {
       assert.equal(checker.expire(), 1);
       const t = checker.tallies().find((x) => x.kind === 'missing')!;
       assert.deepEqual([t.rule, t.count, t.lastField, t.lastValue], ['purchase-after-confirmation', 1, 'visitor', '1:B']);
+      // The trigger hit's own result now says so (what `rule:purchase-after-confirmation/missing` finds).
+      assert.deepEqual(triggerB.waiting, []);
+      assert.deepEqual(triggerB.failed.map((f) => [f.rule, f.kind, f.value]), [['purchase-after-confirmation', 'missing', '1:B']]);
       // A purchase after the deadline does not undo it.
       checker.check(purchase('B'));
       assert.equal(checker.tallies().find((x) => x.kind === 'missing')!.count, 1);

@@ -36,11 +36,16 @@ const isAlpha = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <=
  */
 export function findEmail(s: string): string | undefined {
   const n = Math.min(s.length, MAX_SCAN_CHARS);
-  for (let i = 0; i < n; i++) {
-    let at = -1, after = -1;
-    if (s.charCodeAt(i) === 64) { at = i; after = i + 1; }
-    else if (s.charCodeAt(i) === 37 && s[i + 1] === '4' && s[i + 2] === '0') { at = i; after = i + 3; }
-    if (at < 0) continue;
+  // Native indexOf finds the candidates; most values have none.
+  let nextAt = s.indexOf('@');
+  let nextPct = s.indexOf('%40');
+  while (true) {
+    if (nextAt >= n) nextAt = -1;
+    if (nextPct >= n) nextPct = -1;
+    if (nextAt < 0 && nextPct < 0) return undefined;
+    let at: number, after: number;
+    if (nextPct < 0 || (nextAt >= 0 && nextAt < nextPct)) { at = nextAt; after = at + 1; nextAt = s.indexOf('@', at + 1); }
+    else { at = nextPct; after = at + 3; nextPct = s.indexOf('%40', at + 1); }
     let l = at;
     while (l > 0 && at - l < 64 && isLocal(s.charCodeAt(l - 1))) l--;
     // A local part of an encoded address must not swallow an earlier "%40".
@@ -57,7 +62,6 @@ export function findEmail(s: string): string | undefined {
     if (local.startsWith('.') || local.endsWith('.')) continue;
     return `${local}@${domain}`;
   }
-  return undefined;
 }
 
 // ------------------------------------------------------------------ digit runs: cards and phones
@@ -77,44 +81,54 @@ export function luhn(digits: string): boolean {
 
 interface Run { text: string; digits: string; plus: boolean; seps: string }
 
+/** The shortest digit count of a phone or card number: shorter runs are never materialized. */
+const MIN_RUN_DIGITS = 8;
+
+const EIGHT_DIGITS = /(?:\d[ ().+-]{0,2}){7}\d/;
+
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const isSepCode = (c: number) => c === 32 || c === 45 || c === 46 || c === 40 || c === 41;
+
 /**
- * Number-like runs: digits with single separators (space, dash, dot,
- * parentheses) between them, optionally after a `+`. Letters or other
- * characters end a run; a run glued to a letter (`A1234…`, `…123x`) is an
- * identifier, not a number, and is skipped.
+ * Number-like runs of at least 8 digits: digits with single separators
+ * (space, dash, dot, parentheses) between them, optionally after a `+`.
+ * Letters or other characters end a run; a run glued to a letter (`A1234…`,
+ * `…123x`) is an identifier, not a number, and is skipped. One pass over the
+ * value by character code; strings are built only for the rare long runs.
  */
 function numberRuns(s: string): Run[] {
   const out: Run[] = [];
+  // Most values hold no 8 digits in a row (with at most two separators between): a native
+  // test settles them. Its quantifiers are fixed and small, so it cannot backtrack far.
+  if (!EIGHT_DIGITS.test(s.length > MAX_SCAN_CHARS ? s.slice(0, MAX_SCAN_CHARS) : s)) return out;
   const n = Math.min(s.length, MAX_SCAN_CHARS);
-  const isDigit = (c: number) => c >= 48 && c <= 57;
-  const isSep = (c: number) => c === 32 || c === 45 || c === 46 || c === 40 || c === 41;
   let i = 0;
   while (i < n && out.length < 100) {
     const c = s.charCodeAt(i);
-    const startsPlus = c === 43 && isDigit(s.charCodeAt(i + 1));
-    const startsParen = c === 40 && isDigit(s.charCodeAt(i + 1));
-    if (!isDigit(c) && !startsPlus && !startsParen) { i++; continue; }
+    const startsPlus = c === 43 && isDigitCode(s.charCodeAt(i + 1));
+    const startsParen = c === 40 && isDigitCode(s.charCodeAt(i + 1));
+    if (!isDigitCode(c) && !startsPlus && !startsParen) { i++; continue; }
     const prev = i > 0 ? s.charCodeAt(i - 1) : 32;
-    const glued = isAlpha(prev) || prev === 95 || isDigit(prev);
+    const glued = isAlpha(prev) || prev === 95 || isDigitCode(prev);
     const start = i;
-    let digits = '';
-    let seps = '';
+    let digitCount = 0;
     if (startsPlus) i++;
     let lastSep = false;
     while (i < n) {
       const d = s.charCodeAt(i);
-      if (isDigit(d)) { digits += s[i]; lastSep = false; i++; continue; }
-      // One separator between digits ("4111 1111", "(555) 123-4567" has two: ") ").
-      if (isSep(d) && !(lastSep && d !== 32) && i + 1 < n && (isDigit(s.charCodeAt(i + 1)) || s.charCodeAt(i + 1) === 32 || s.charCodeAt(i + 1) === 40)) {
-        seps += s[i];
-        lastSep = true;
-        i++;
-        continue;
-      }
+      if (isDigitCode(d)) { digitCount++; lastSep = false; i++; continue; }
+      // One separator between digits ("4111 1111"); "(555) 123" has two: ") ".
+      const next = i + 1 < n ? s.charCodeAt(i + 1) : -1;
+      if (isSepCode(d) && !(lastSep && d !== 32) && (isDigitCode(next) || next === 32 || next === 40)) { lastSep = true; i++; continue; }
       break;
     }
     const endGlued = i < n && (isAlpha(s.charCodeAt(i)) || s.charCodeAt(i) === 95);
-    if (!glued && !endGlued && digits.length > 0) out.push({ text: s.slice(start, i).trim(), digits, plus: startsPlus, seps });
+    if (!glued && !endGlued && digitCount >= MIN_RUN_DIGITS) {
+      const text = s.slice(start, i).trim();
+      let digits = '', seps = '';
+      for (let k = startsPlus ? 1 : 0; k < text.length; k++) { const ch = text[k]!; if (isDigitCode(ch.charCodeAt(0))) digits += ch; else seps += ch; }
+      out.push({ text, digits, plus: startsPlus, seps });
+    }
     if (i === start) i++;
   }
   return out;
@@ -122,7 +136,11 @@ function numberRuns(s: string): Run[] {
 
 /** A card-number-like run (13–19 digits, separated only by spaces or dashes, passing Luhn, not one repeated digit), or undefined. */
 export function findCardNumber(s: string): string | undefined {
-  for (const r of numberRuns(s)) {
+  return cardIn(numberRuns(s));
+}
+
+function cardIn(runs: readonly Run[]): string | undefined {
+  for (const r of runs) {
     if (r.plus || r.digits.length < 13 || r.digits.length > 19) continue;
     if (/[^ -]/.test(r.seps)) continue;
     if (/^(\d)\1*$/.test(r.digits)) continue;
@@ -138,7 +156,11 @@ export function findCardNumber(s: string): string | undefined {
  * (timestamps, ids) and dates are not phone numbers.
  */
 export function findPhone(s: string): string | undefined {
-  for (const r of numberRuns(s)) {
+  return phoneIn(numberRuns(s));
+}
+
+function phoneIn(runs: readonly Run[]): string | undefined {
+  for (const r of runs) {
     if (r.plus) {
       if (r.digits.length >= 8 && r.digits.length <= 15) return r.text;
       continue;
@@ -163,32 +185,33 @@ export function isFreeTextPath(segs: readonly string[]): boolean {
 }
 
 /**
- * Calls `fn` for every string (and number) value of a hit with its path, depth
- * ≤ 8, at most MAX_VALUES values; stops when `fn` returns true.
+ * Calls `fn` for every string (and number) value of a hit with its path and
+ * whether it is free text (`isFreeTextPath`, decided once per key on the way
+ * down), depth ≤ 8, at most MAX_VALUES values; stops when `fn` returns true.
  */
-export function eachValue(d: Rec, fn: (segs: readonly string[], value: string) => boolean): void {
+export function eachValue(d: Rec, fn: (segs: readonly string[], value: string, freeText: boolean) => boolean): void {
   let seen = 0;
   const segs: string[] = [];
-  const walk = (v: unknown, depth: number): boolean => {
+  const walk = (v: unknown, depth: number, free: boolean): boolean => {
     if (seen >= MAX_VALUES) return true;
-    if (typeof v === 'string') { seen++; return v !== '' && fn(segs, v); }
-    if (typeof v === 'number' || typeof v === 'bigint') { seen++; return fn(segs, String(v)); }
+    if (typeof v === 'string') { seen++; return v !== '' && fn(segs, v, free); }
+    if (typeof v === 'number' || typeof v === 'bigint') { seen++; return fn(segs, String(v), free); }
     if (typeof v !== 'object' || v === null || depth >= MAX_DEPTH) return false;
     if (Array.isArray(v)) {
       const n = Math.min(v.length, MAX_VALUES);
-      for (let i = 0; i < n; i++) { segs.push(String(i)); const stop = walk(v[i], depth + 1); segs.pop(); if (stop) return true; }
+      for (let i = 0; i < n; i++) { segs.push(String(i)); const stop = walk(v[i], depth + 1, free); segs.pop(); if (stop) return true; }
       return false;
     }
     for (const k in v) {
       if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
       segs.push(k);
-      const stop = walk((v as Rec)[k], depth + 1);
+      const stop = walk((v as Rec)[k], depth + 1, free && !NOT_FREE_TEXT.test(k));
       segs.pop();
       if (stop) return true;
     }
     return false;
   };
-  walk(d, 0);
+  walk(d, 0, true);
 }
 
 /** A path as the filter language reads it: `evars.evars.evar5` → `evar5`, `props.prop3` → `prop3`. */
@@ -202,18 +225,17 @@ export function fieldName(segs: readonly string[]): string {
 export function personalData(d: Rec): Finding[] {
   const out: Finding[] = [];
   const found = new Set<string>();
-  eachValue(d, (segs, v) => {
+  eachValue(d, (segs, v, free) => {
     if (!found.has('email')) {
       const e = findEmail(v);
       if (e !== undefined) { found.add('email'); out.push({ kind: 'email', field: fieldName(segs), value: e }); }
     }
-    if ((!found.has('card') || !found.has('phone')) && isFreeTextPath(segs)) {
-      if (!found.has('card')) {
-        const c = findCardNumber(v);
+    if (free && (!found.has('card') || !found.has('phone'))) {
+      const runs = numberRuns(v);
+      if (runs.length) {
+        const c = found.has('card') ? undefined : cardIn(runs);
         if (c !== undefined) { found.add('card'); out.push({ kind: 'card', field: fieldName(segs), value: c }); }
-      }
-      if (!found.has('phone')) {
-        const p = findPhone(v);
+        const p = found.has('phone') ? undefined : phoneIn(runs);
         if (p !== undefined) { found.add('phone'); out.push({ kind: 'phone', field: fieldName(segs), value: p }); }
       }
     }
