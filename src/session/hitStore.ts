@@ -1,4 +1,7 @@
+import { KeyNames, measureData, stringBytes, topLevelScalars, utf8Length } from '../shared/measure';
 import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type OmittedHit, type StoredHit } from '../shared/model';
+
+export { KeyNames, measureData, utf8Length, type DataMeasure } from '../shared/measure';
 
 const MiB = 1024 * 1024;
 
@@ -98,6 +101,7 @@ export class HitStore {
    * place (`omitted` set, `data` reduced), so every later reader sees it.
    */
   push(hit: StoredHit): PushResult {
+    if (hit.measured) return this.pushMeasured(hit, hit.measured);
     const raw = typeof hit.raw === 'string' ? hit.raw : '';
     if (raw.length > this.maxRecordBytes || hit.rawBytes && hit.rawBytes.byteLength > this.maxRecordBytes || raw.length * 3 > this.maxRecordBytes && utf8Length(raw) > this.maxRecordBytes) {
       this.refused++;
@@ -115,6 +119,31 @@ export class HitStore {
       this.placeholders++;
     }
     const cost = HIT_OVERHEAD_BYTES + stringBytes(raw) + (hit.rawBytes?.byteLength ?? 0) + m.bytes;
+    this.append(hit, cost);
+    return omitted ? { kept: true, cost, omitted } : { kept: true, cost };
+  }
+
+  /**
+   * A hit the pipeline measured where it was parsed (in its worker): no walk
+   * over `data` here, and a lazy hit (pipeline.ts) is not decoded or parsed.
+   */
+  private pushMeasured(hit: StoredHit, m: NonNullable<StoredHit['measured']>): PushResult {
+    const lazy = (hit as { recordBytes?: number }).recordBytes;
+    const bytes = lazy ?? hit.rawBytes?.byteLength ?? utf8Length(hit.raw);
+    if (bytes > this.maxRecordBytes) {
+      this.refused++;
+      return { kept: false, bytes };
+    }
+    let omitted = hit.omitted;
+    if (!omitted && bytes > this.maxChars) {
+      omitted = { reason: 'too-large', bytes };
+      hit.omitted = omitted;
+      hit.data = topLevelScalars(hit.data);
+    }
+    if (omitted) this.placeholders++;
+    // A lazy hit holds only its bytes (text is decoded on demand); an eager one holds text and maybe bytes.
+    const textCost = lazy !== undefined ? lazy : stringBytes(hit.raw) + (hit.rawBytes?.byteLength ?? 0);
+    const cost = HIT_OVERHEAD_BYTES + textCost + m.bytes;
     this.append(hit, cost);
     return omitted ? { kept: true, cost, omitted } : { kept: true, cost };
   }
@@ -179,113 +208,3 @@ export class HitStore {
   }
 }
 
-/** The result of one walk over parsed hit data. */
-export interface DataMeasure {
-  /** Estimated heap bytes of the parsed data. */
-  bytes: number;
-  /** Estimated length of its JSON text. */
-  chars: number;
-  /** Set (and the walk stopped early) when the data is nested deeper than maxDepth or its JSON exceeds maxChars. */
-  problem?: 'too-deep' | 'too-large';
-}
-
-/**
- * Property names seen before, so their cost is not charged again: V8 shares
- * the key strings and the hidden classes of records with the same shape
- * (real hits), while every new name costs a key string, a hidden class and a
- * descriptor (a hostile record with 50 000 made-up keys). Bounded: names
- * longer than 64 characters and names beyond the first 4 096 are never
- * remembered, only charged.
- */
-export class KeyNames {
-  private readonly names = new Set<string>();
-  constructor(private readonly max = 4096) {}
-  /** True when `name` was seen before; remembers it otherwise (while there is room). */
-  known(name: string): boolean {
-    if (this.names.has(name)) return true;
-    if (this.names.size < this.max && name.length <= 64) this.names.add(name);
-    return false;
-  }
-}
-
-/**
- * Measures parsed data in one iterative walk (an explicit stack, never
- * recursion: the data may be 200 000 levels deep), stopping as soon as it is
- * too deep or too large to display. The heap estimate follows V8's layout:
- * measured within ±25% of the real heap for real hits, big strings, wide or
- * deep arrays, many small objects and objects with thousands of made-up keys
- * (test/unit/memoryBudget.test.ts).
- */
-export function measureData(data: unknown, maxDepth = MAX_DISPLAY_DEPTH, maxChars = MAX_DISPLAY_CHARS, names: KeyNames = new KeyNames()): DataMeasure {
-  let bytes = 0;
-  let chars = 0;
-  const values: unknown[] = [data];
-  // Depth of each stacked value: how many containers enclose it.
-  const depths: number[] = [0];
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop()!;
-    if (typeof v === 'string') {
-      bytes += 16 + stringBytes(v);
-      chars += v.length + 2;
-    } else if (typeof v === 'object' && v !== null) {
-      if (depth >= maxDepth) return { bytes, chars, problem: 'too-deep' };
-      if (Array.isArray(v)) {
-        bytes += 40 + 8 * v.length;
-        chars += 2 + v.length;
-        for (let i = 0; i < v.length; i++) { values.push(v[i]); depths.push(depth + 1); }
-      } else {
-        const keys = Object.keys(v);
-        // A slot per property; past ~1 000 properties (kMaxNumberOfDescriptors) V8 switches to a dictionary (~64 bytes per entry).
-        bytes += 64 + (keys.length > 1000 ? 64 : 16) * keys.length;
-        chars += 2;
-        for (const k of keys) {
-          if (!names.known(k)) bytes += 128 + k.length;
-          chars += k.length + 4;
-          values.push((v as Record<string, unknown>)[k]);
-          depths.push(depth + 1);
-        }
-      }
-    } else {
-      // Small integers live in their slot; other numbers are 16-byte heap numbers.
-      if (typeof v === 'number') {
-        if (!Number.isInteger(v) || Math.abs(v) >= 2 ** 30) bytes += 16;
-        chars += 8;
-      } else {
-        chars += 5;
-      }
-    }
-    if (chars > maxChars) return { bytes, chars, problem: 'too-large' };
-  }
-  return { bytes, chars };
-}
-
-/** A placeholder's data: the top-level scalar fields only (time, ids, page name…), for export and filters. */
-function topLevelScalars(data: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(data)) {
-    const v = data[k];
-    // defineProperty: a `__proto__` key stays plain data.
-    if (v === null || typeof v !== 'object') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
-
-/** Heap bytes of a string's characters: V8 stores Latin-1 text one byte per character, anything else two. */
-function stringBytes(s: string): number {
-  // eslint-disable-next-line no-control-regex -- any character beyond Latin-1 makes the string two-byte
-  return /[^\u0000-\u00ff]/.test(s) ? s.length * 2 : s.length;
-}
-
-/** UTF-8 length of a string, without allocating its bytes. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
-    else n += 3;
-  }
-  return n;
-}

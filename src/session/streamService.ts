@@ -314,6 +314,8 @@ export class StreamService extends Disposable {
         log: this.deps.log,
         // Records the store would refuse are dropped by the engine before they are buffered whole.
         maxRecordBytes: MAX_STORED_RECORD_BYTES,
+        // Hits are measured for the store in the pipeline's worker, not on this (the extension host's) thread.
+        measureHits: true,
         ...this.deps.engineOverrides,
       });
       this.engineKey = key;

@@ -58,6 +58,12 @@ export interface StoredHit extends Hit {
   raw: string;
   /** The record's bytes as received (only with EngineOptions.keepRawBytes; for the CLI's zero-re-encode output). */
   rawBytes?: Uint8Array;
+  /**
+   * Measured where the record was parsed (the stream pipeline's worker): the
+   * estimated heap of `data` and whether it is too deep/large to display. The
+   * hit store uses it instead of walking `data` again on the host's thread.
+   */
+  measured?: { bytes: number; problem?: OmittedHit['reason'] };
 }
 
 export type ConnectionState =
@@ -101,6 +107,8 @@ export interface EngineStats {
   hitsPerSecond: number;
   /** The window's thread cannot keep up with the stream (host only): shown as "falling behind", never silent. */
   fallingBehind?: boolean;
+  /** Times the stream worker died and was restarted (no connection was lost for it). */
+  workerRestarts?: number;
 }
 
 export interface EngineSnapshot {

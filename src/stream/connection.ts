@@ -10,7 +10,7 @@ import type { Clock, TimerHandle } from './clock';
 import { assertTrustedFor } from './credentialHosts';
 import { LiveStreamError, StreamLoss } from './errors';
 import type { Logger } from './logger';
-import { RecordSplitter, type SplitterEvents } from './recordSplitter';
+import type { RecordPipeline } from './pipeline';
 import { MAX_REDIRECTS, nextRedirectUrl } from './redirectPolicy';
 import { discardBody, readCapped, type TokenProvider } from './tokens';
 
@@ -39,16 +39,13 @@ export interface ReadGate {
   body?: Dispatcher.ResponseData['body'];
 }
 
-export interface ConsumeOptions extends SplitterEvents {
+export interface ConsumeOptions {
   clock: Clock;
-  log: Logger;
-  /** Longer records are dropped (`oversized`) without being buffered whole. */
-  maxRecordBytes: number;
   /** Treat this long without a byte as a loss; 0 = off. */
   idleTimeoutMs: number;
   gate: ReadGate;
-  /** The records of one received chunk are all out: the engine delivers them as one batch. */
-  chunkDone(): void;
+  /** Where the decompressed bytes go (split, parsed and de-duplicated there, maybe in a worker). */
+  pipeline: RecordPipeline;
 }
 
 /**
@@ -98,7 +95,8 @@ export async function open(url: URL, signal: AbortSignal, o: OpenOptions): Promi
 
 /**
  * Reads a 200 response until it ends, fails, goes idle or is aborted: gunzip
- * with back-pressure, records split on LF at the byte level, an idle timer.
+ * with back-pressure (from gunzip and from the pipeline), the decompressed
+ * bytes handed to the pipeline, an idle timer.
  * Always rejects: a StreamLoss naming why the stream ended, or an AbortError.
  */
 export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: ConsumeOptions): Promise<never> {
@@ -106,10 +104,13 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
     const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
     // Larger buffers than the 16 KiB default: fewer callbacks and pause/resume round trips per MB.
     const gunzip = enc.includes('gzip') ? createGunzip({ chunkSize: 64 * 1024, highWaterMark: 256 * 1024 } as ZlibOptions) : undefined;
-    const splitter = new RecordSplitter(o, o.maxRecordBytes);
+    // The pipeline's back-pressure: when its worker is behind, stop taking
+    // decompressed bytes; gunzip's buffer then fills and pauses the socket below.
+    const source = () => gunzip ?? res.body;
     const onData = (chunk: Buffer) => {
-      splitter.push(chunk);
-      o.chunkDone();
+      if (o.pipeline.push(chunk)) return;
+      source().pause();
+      o.pipeline.onWritable(() => { if (!done && !(o.gate.paused && !gunzip)) source().resume(); });
     };
     let lastByteAt = o.clock.now();
     let idleTimer: TimerHandle | undefined;
@@ -119,8 +120,7 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
       done = true;
       o.gate.body = undefined;
       o.clock.clearTimeout(idleTimer);
-      const tail = splitter.end();
-      if (tail.discardedBytes) o.log.warn(`Discarded ${tail.discardedBytes} bytes of an unfinished record.`);
+      o.pipeline.endResponse();
       res.body.removeListener('data', onRaw);
       gunzip?.removeListener('data', onData);
       gunzip?.on('error', () => undefined);

@@ -1,13 +1,12 @@
 import { Agent, type Dispatcher } from 'undici';
-import { escapeControls } from '../shared/escapeControls';
 import type { ConnectionState, EngineSnapshot, LastError, StoredHit } from '../shared/model';
 import { systemClock, withLongTimers, type Clock, type TimerHandle } from './clock';
 import { consume, open, type ReadGate } from './connection';
 import { checkCooldownRecord, MemoryCooldownStore, type CooldownRecord, type CooldownStore } from './cooldownStore';
-import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_CHARS } from './dedupe';
+import { DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW } from './dedupe';
 import { ConfigError, LiveStreamError, RedirectRefused, StreamLoss, UntrustedHostError } from './errors';
-import { hitKey, parseRecord } from './losslessJson';
-import { nullLogger, redact, shouldLog, type Logger } from './logger';
+import { nullLogger, redact, type Logger } from './logger';
+import { defaultWorkerScript, InlinePipeline, WorkerPipeline, type RecordPipeline } from './pipeline';
 import { RateMeter } from './rateMeter';
 import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';
 import { DEFAULT_MAX_RECORD_BYTES } from './recordSplitter';
@@ -51,6 +50,14 @@ export interface EngineOptions {
   headersTimeoutMs?: number;
   /** Hosts the user allowed to receive the token besides https *.adobe.net (see credentialHosts.ts). */
   trustedHosts?: readonly string[];
+  /**
+   * Where records are split, parsed and de-duplicated (pipeline.ts): 'worker'
+   * (default; a worker thread, so the caller's thread stays free) or 'inline'
+   * (this thread; also the fallback when the worker script is missing).
+   */
+  pipeline?: 'worker' | 'inline';
+  /** Measure each hit for a hit store where it is parsed (the session; the CLI keeps no hits). */
+  measureHits?: boolean;
 }
 
 export interface StartOptions {
@@ -75,7 +82,7 @@ export class LiveStreamEngine {
   private readonly log: Logger;
   private readonly policy: ReconnectPolicy;
   private readonly store: CooldownStore;
-  private readonly dedupe: DedupeWindow;
+  private pipeline?: RecordPipeline;
   private readonly rate: RateMeter;
   private readonly url: URL;
   private readonly key: string;
@@ -86,7 +93,7 @@ export class LiveStreamEngine {
 
   private state: ConnectionState = { kind: 'idle' };
   private lastError?: LastError;
-  private stats = { received: 0, duplicates: 0, malformed: 0, oversized: 0, refusedIds: 0 };
+  private received = 0;
   private seq = 0;
   private running?: Promise<void>;
   private abort?: AbortController;
@@ -97,7 +104,6 @@ export class LiveStreamEngine {
   private trustedHosts: readonly string[];
   /** Set by stop(): the reason; the loop ends at the next check. */
   private stopRequested?: string;
-  private malformedLogged = 0;
   /** What caused the current wait: shown next to the countdown. */
   private cause = 'cooldown';
 
@@ -118,7 +124,6 @@ export class LiveStreamEngine {
     });
     if (opts.idleTimeoutMs !== undefined && !(opts.idleTimeoutMs >= 0)) throw new ConfigError('idleTimeout', 'idle timeout must be ≥ 0 seconds');
     this.store = opts.store ?? new MemoryCooldownStore();
-    this.dedupe = new DedupeWindow(opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW, opts.dedupeBytes ?? DEFAULT_DEDUPE_BYTES);
     this.rate = new RateMeter(this.clock);
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher = opts.dispatcher ?? new Agent({
@@ -139,7 +144,12 @@ export class LiveStreamEngine {
       streamUrl: displayUrl(this.opts.stream.url),
       state: this.state,
       lastError: this.lastError,
-      stats: { ...this.stats, hitsPerSecond: this.state.kind === 'connected' ? this.rate.perSecond() : 0 },
+      stats: {
+        received: this.received,
+        ...(this.pipeline?.counts() ?? { duplicates: 0, malformed: 0, oversized: 0, refusedIds: 0 }),
+        hitsPerSecond: this.state.kind === 'connected' ? this.rate.perSecond() : 0,
+        ...(this.pipeline?.restarts ? { workerRestarts: this.pipeline.restarts } : {}),
+      },
     };
   }
 
@@ -201,11 +211,42 @@ export class LiveStreamEngine {
 
   private readonly gate: ReadGate = { paused: false };
 
-  /** Stops and releases the HTTP agent. */
+  /** Stops and releases the HTTP agent and the pipeline's worker. */
   async dispose(): Promise<void> {
     await this.stop();
+    await this.pipeline?.dispose();
     if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
   }
+
+  /** The record pipeline, made on the first read and kept for the engine's life (its de-duplication spans reconnects). */
+  private recordPipeline(): RecordPipeline {
+    if (this.pipeline) return this.pipeline;
+    const o = {
+      processor: { dedupeWindow: this.opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW, dedupeBytes: this.opts.dedupeBytes ?? DEFAULT_DEDUPE_BYTES, measure: !!this.opts.measureHits },
+      maxRecordBytes: this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+      keepRawBytes: !!this.opts.keepRawBytes,
+      log: this.log,
+      deliver: (hits: StoredHit[]) => this.deliver(hits),
+    };
+    const script = this.opts.pipeline === 'inline' ? undefined : defaultWorkerScript();
+    if (this.opts.pipeline !== 'inline' && !script) this.log.warn('The stream worker script is missing: processing records on this thread.');
+    this.pipeline = script ? new WorkerPipeline({ ...o, script }) : new InlinePipeline(o);
+    return this.pipeline;
+  }
+
+  /** The pipeline's hits, in stream order: numbered, stamped and delivered as one batch. */
+  private deliver(hits: StoredHit[]): void {
+    const now = this.clock.now();
+    for (const h of hits) { h.seq = ++this.seq; h.receivedAt = now; }
+    this.received += hits.length;
+    this.rate.add(hits.length);
+    for (const l of this.hitListeners) {
+      try { l(hits); } catch (e) { this.log.error(`Hit listener failed: ${(e as Error).message}`); }
+    }
+  }
+
+  /** Test hook: the pipeline (to kill its worker in the restart tests). */
+  get pipelineForTest(): RecordPipeline | undefined { return this.pipeline; }
 
   private async loop(force: boolean): Promise<void> {
     this.stopRequested = undefined;
@@ -318,62 +359,18 @@ export class LiveStreamEngine {
     this.log.info(`Recorded connection loss at ${iso(now)}: no reconnect before ${iso(now + (longer ? waitMs : cooldown))}${why}`);
   }
 
-  /** Reads one response (connection.ts), delivering the hits of each received chunk as one batch. */
-  private read(res: Dispatcher.ResponseData, ac: AbortController): Promise<never> {
-    const maxBytes = this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-    let batch: StoredHit[] = [];
-    return consume(res, ac, {
-      clock: this.clock,
-      log: this.log,
-      gate: this.gate,
-      maxRecordBytes: maxBytes,
-      idleTimeoutMs: this.opts.idleTimeoutMs ?? 0,
-      record: (text, bytes) => { const h = this.toHit(text); if (h) { if (this.opts.keepRawBytes) h.rawBytes = bytes; batch.push(h); } },
-      oversized: (bytes) => {
-        this.stats.oversized++;
-        if (shouldLog(this.stats.oversized)) this.log.warn(`Dropped a record of ${bytes} bytes (limit ${maxBytes}; #${this.stats.oversized} so far).`);
-      },
-      chunkDone: () => {
-        if (!batch.length) return;
-        const out = batch;
-        batch = [];
-        this.stats.received += out.length;
-        this.rate.add(out.length);
-        for (const l of this.hitListeners) {
-          try { l(out); } catch (e) { this.log.error(`Hit listener failed: ${(e as Error).message}`); }
-        }
-      },
-    });
-  }
-
-  private toHit(text: string): StoredHit | undefined {
-    let data: Record<string, unknown>;
+  /**
+   * Reads one response (connection.ts) into the pipeline; when it ends, waits
+   * until every record received has been delivered, so a loss or a stop is
+   * reported only after the hits before it.
+   */
+  private async read(res: Dispatcher.ResponseData, ac: AbortController): Promise<never> {
+    const pipeline = this.recordPipeline();
     try {
-      data = parseRecord(text);
-    } catch (e) {
-      this.stats.malformed++;
-      // Log the first few, then every 100th, so a broken stream cannot flood the log.
-      if (this.malformedLogged < 5 || this.stats.malformed % 100 === 0) {
-        this.malformedLogged++;
-        this.log.warn(`Skipped malformed record #${this.stats.malformed} (${text.length} chars): ${(e as Error).message.slice(0, 200)}`);
-      }
-      return undefined;
+      return await consume(res, ac, { clock: this.clock, gate: this.gate, idleTimeoutMs: this.opts.idleTimeoutMs ?? 0, pipeline });
+    } finally {
+      await pipeline.drain();
     }
-    const key = hitKey(data);
-    if (key.length > MAX_HIT_KEY_CHARS) {
-      // Not a Live Stream id (two 64-bit decimals, ≤ 41 characters): remembering
-      // such keys is how a hostile stream would fill the dedupe window.
-      this.stats.refusedIds++;
-      if (shouldLog(this.stats.refusedIds)) {
-        this.log.warn(`Refused record #${this.stats.refusedIds} with an invalid hit id: ${key.length} characters (limit ${MAX_HIT_KEY_CHARS}), starting ${escapeControls(JSON.stringify(key.slice(0, 24)))}.`);
-      }
-      return undefined;
-    }
-    if (!this.dedupe.add(key)) {
-      this.stats.duplicates++;
-      return undefined;
-    }
-    return { seq: ++this.seq, key, receivedAt: this.clock.now(), data, raw: text };
   }
 
   private toLiveStreamError(err: Error): LiveStreamError {

@@ -27,6 +27,8 @@ export class RecordSplitter {
 
   /** Bytes held for an incomplete record (never more than the limit). */
   get bufferedBytes(): number { return this.pendingBytes; }
+  /** Bytes since the last LF: an incomplete record, kept or being skipped (the pipeline replays from before them). */
+  get heldBytes(): number { return this.pendingBytes + this.skippedBytes; }
 
   push(chunk: Buffer): void {
     let pos = 0;

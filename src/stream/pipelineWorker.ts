@@ -1,0 +1,130 @@
+/**
+ * The stream pipeline's worker thread: split the gunzipped bytes into records,
+ * parse them losslessly, check ids, de-duplicate and measure, then hand the
+ * main thread compact batches at most every `flushMs`: one byte buffer with
+ * the kept records (transferred, not copied), their end offsets, keys and
+ * measures. Only the hits a reader actually opens are parsed again on the
+ * main thread (see PipelinedHit in pipeline.ts).
+ *
+ * Offsets are global byte positions in the decompressed bytes the main thread
+ * sent (across responses), so the main thread can replay everything after the
+ * last acknowledged record boundary to a restarted worker.
+ */
+import { parentPort, type MessagePort } from 'node:worker_threads';
+import { RecordProcessor } from './recordProcessor';
+import { RecordSplitter } from './recordSplitter';
+import type { BatchMessage, ToWorker, WorkerInit } from './pipelineMessages';
+
+/** Flush early when a batch holds this many record bytes (bounds the worker's memory and the batch's latency). */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+export class PipelineWorkerSide {
+  private readonly processor: RecordProcessor;
+  private readonly splitter: RecordSplitter;
+  /** Global offset of the next byte to process. */
+  private offset: number;
+  /** Global offset after the last complete record (or discarded tail) processed. */
+  private boundary: number;
+  private parts: Uint8Array[] = [];
+  private partBytes = 0;
+  private keys: string[] = [];
+  private measured: number[] = [];
+  private placeholders: NonNullable<BatchMessage['placeholders']> = [];
+  private logs: string[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastFlush = 0;
+  private dirty = false;
+
+  constructor(private readonly port: MessagePort, private readonly init: WorkerInit) {
+    this.offset = init.offset;
+    this.boundary = init.offset;
+    this.processor = new RecordProcessor(init.processor, (_level, m) => this.logs.length < 50 && this.logs.push(m));
+    this.processor.seed(init.seed);
+    this.splitter = new RecordSplitter({
+      record: (text, bytes) => {
+        const r = this.processor.process(text);
+        if (!r) return;
+        this.parts.push(bytes);
+        this.partBytes += bytes.length;
+        this.keys.push(r.key);
+        this.measured.push(r.measured?.bytes ?? 0);
+        if (r.measured?.problem) this.placeholders.push({ i: this.keys.length - 1, reason: r.measured.problem, data: r.data });
+      },
+      oversized: (bytes) => this.processor.oversized(bytes, init.maxRecordBytes),
+    }, init.maxRecordBytes);
+  }
+
+  handle(msg: ToWorker): void {
+    switch (msg.t) {
+      case 'chunk': {
+        const buf = Buffer.from(msg.buf.buffer, msg.buf.byteOffset, msg.buf.byteLength);
+        this.splitter.push(buf);
+        this.offset += buf.length;
+        this.boundary = this.offset - this.splitter.heldBytes;
+        this.dirty = true;
+        if (this.partBytes >= MAX_BATCH_BYTES) this.flush();
+        else this.schedule();
+        break;
+      }
+      case 'end': {
+        // The response ended: its unfinished record can never complete.
+        const tail = this.splitter.end();
+        if (tail.discardedBytes) this.logs.push(`Discarded ${tail.discardedBytes} bytes of an unfinished record.`);
+        this.boundary = this.offset;
+        this.dirty = true;
+        this.schedule();
+        break;
+      }
+      case 'flush':
+        this.flush(msg.id);
+        break;
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.init.flushMs - (Date.now() - this.lastFlush));
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(flushId?: number): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (!this.dirty && flushId === undefined) return;
+    this.lastFlush = Date.now();
+    this.dirty = false;
+    // One fresh buffer per batch: transferable, and the hits' views keep only it alive.
+    const bytes = new Uint8Array(this.partBytes);
+    const ends = new Uint32Array(this.parts.length);
+    let at = 0;
+    for (let i = 0; i < this.parts.length; i++) {
+      bytes.set(this.parts[i]!, at);
+      at += this.parts[i]!.length;
+      ends[i] = at;
+    }
+    const measured = Float64Array.from(this.measured);
+    const msg: BatchMessage = {
+      t: 'batch', bytes, ends, keys: this.keys, measured, ack: this.boundary, processed: this.offset,
+      counts: { ...this.processor.counts },
+    };
+    if (this.placeholders.length) msg.placeholders = this.placeholders;
+    if (this.logs.length) msg.logs = this.logs;
+    if (flushId !== undefined) msg.flushId = flushId;
+    this.parts = [];
+    this.partBytes = 0;
+    this.keys = [];
+    this.measured = [];
+    this.placeholders = [];
+    this.logs = [];
+    this.port.postMessage(msg, [bytes.buffer, ends.buffer, measured.buffer]);
+  }
+}
+
+// Runs only as a worker: the first message is the init, then chunks, begins and flushes in order.
+if (parentPort) {
+  const port = parentPort;
+  let side: PipelineWorkerSide | undefined;
+  port.on('message', (msg: ToWorker | WorkerInit) => {
+    if (msg.t === 'init') side = new PipelineWorkerSide(port, msg);
+    else side?.handle(msg);
+  });
+}

@@ -1,0 +1,171 @@
+// The stream pipeline's worker boundary (src/stream/pipeline.ts): real worker
+// threads, a real loopback HTTP server, real gzip.
+import { strict as assert } from 'node:assert';
+import type { ServerResponse } from 'node:http';
+import { createGzip } from 'node:zlib';
+import { LiveStreamEngine } from '../../src/stream/liveStreamEngine';
+import { WorkerPipeline } from '../../src/stream/pipeline';
+import type { Logger } from '../../src/stream/logger';
+import { collectHits, ScriptedServer, until } from '../support/engineHelpers';
+
+/** A deterministic PRNG, so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
+}
+
+const ALPHABET = ['a', 'Z', '7', ' ', 'é', 'ß', '東', '京', '😀', '\\"', '\\\\', '\\n', '\\u0000', '€', '\u00a0'];
+
+/** Record i: exact 64-bit ids beyond 2^53, multi-byte text, escapes, sometimes CRLF. */
+function record(i: number, rnd: () => number): string {
+  const hi = (9_000_000_000_000_000_000n + BigInt(i) * 7_919n).toString();
+  const lo = (18_000_000_000_000_000_000n + BigInt(i)).toString();
+  let text = '';
+  const n = Math.floor(rnd() * 300);
+  for (let k = 0; k < n; k++) text += ALPHABET[Math.floor(rnd() * ALPHABET.length)];
+  return `{"hitIdHigh":${hi},"hitIdLow":${lo},"visIdHigh":${hi},"pageName":"p${i}","text":"${text}","n":${i}}`;
+}
+
+interface Script { lines: string[]; crlf: boolean[] }
+
+function script(count: number, seed: number, repeatFrom = count): Script {
+  const rnd = prng(seed);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) lines.push(record(i, rnd));
+  // The tail of the stream again: the de-duplication must drop every repeat.
+  for (let i = repeatFrom; i < count; i++) lines.push(lines[i]!);
+  return { lines, crlf: lines.map(() => rnd() < 0.2) };
+}
+
+/** Streams the script gzipped in random-sized writes, `perTick` records per 2 ms, then holds the stream open. */
+function serve(s: Script, seed: number, perTick = 200, endStream = false): (req: unknown, res: ServerResponse) => void {
+  return (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const gz = createGzip({ level: 1 });
+    gz.pipe(res);
+    const rnd = prng(seed);
+    let i = 0;
+    const tick = () => {
+      const end = Math.min(s.lines.length, i + perTick);
+      let chunk = '';
+      for (; i < end; i++) chunk += s.lines[i] + (s.crlf[i] ? '\r\n' : '\n');
+      // Cut the bytes anywhere, also inside multi-byte characters.
+      const bytes = Buffer.from(chunk);
+      for (let at = 0; at < bytes.length;) {
+        const len = 1 + Math.floor(rnd() * 5000);
+        gz.write(bytes.subarray(at, at + len));
+        at += len;
+      }
+      gz.flush();
+      if (i < s.lines.length) setTimeout(tick, 2);
+      else if (endStream) gz.end();
+    };
+    tick();
+  };
+}
+
+const quietLog = (): Logger & { warns: string[]; errors: string[] } => {
+  const warns: string[] = [];
+  const errors: string[] = [];
+  return { warns, errors, debug() {}, info() {}, warn: (m) => warns.push(m), error: (m) => errors.push(m) };
+};
+
+describe('stream pipeline: the worker boundary', function () {
+  this.timeout(60_000);
+  let server: ScriptedServer;
+  let engine: LiveStreamEngine | undefined;
+  beforeEach(async () => { server = await ScriptedServer.start(); });
+  afterEach(async () => { await engine?.dispose(); engine = undefined; await server.close(); });
+
+  function makeEngine(pipeline: 'worker' | 'inline', log = quietLog()): LiveStreamEngine {
+    engine = new LiveStreamEngine({ stream: { url: server.url }, pipeline, keepRawBytes: true, log, cooldownMs: 60_000 });
+    return engine;
+  }
+
+  it('preserves every byte of every record and their order, with exact ids, as the inline path does', async () => {
+    const s = script(4000, 11);
+    const results: Record<string, { raw: string[]; bytes: string[]; keys: string[]; mode: string }> = {};
+    for (const mode of ['worker', 'inline'] as const) {
+      server.next(serve(s, 5));
+      const e = makeEngine(mode);
+      const got = collectHits(e);
+      void e.start();
+      await got.until(4000, 30_000);
+      results[mode] = {
+        raw: got.hits.map((h) => h.raw),
+        bytes: got.hits.map((h) => Buffer.from(h.rawBytes!).toString('hex')),
+        keys: got.hits.map((h) => h.key),
+        mode: e.pipelineForTest!.mode,
+      };
+      // Parsed lazily on this thread for the worker's hits: still lossless.
+      assert.equal(got.hits[3999]!.data.hitIdLow, (18_000_000_000_000_000_000n + 3999n).toString());
+      assert.deepEqual(got.hits.map((h) => h.seq), got.hits.map((_h, i) => i + 1), 'numbered in stream order');
+      await e.dispose();
+      engine = undefined;
+    }
+    assert.equal(results.worker!.mode, 'worker', 'the records really went through a worker');
+    assert.deepEqual(results.worker!.raw, s.lines.slice(0, 4000), 'every record, in order, byte for byte');
+    assert.deepEqual(results.worker!.bytes, s.lines.slice(0, 4000).map((l) => Buffer.from(l).toString('hex')));
+    assert.deepEqual(results.worker, { ...results.inline, mode: 'worker' });
+  });
+
+  it('a worker killed mid-stream is restarted on the same connection: nothing lost, nothing twice', async () => {
+    // 6000 records, then the last 2000 again (de-duplication must span the restarts).
+    const s = script(6000, 23, 4000);
+    server.next(serve(s, 9, 20));
+    const log = quietLog();
+    const e = makeEngine('worker', log);
+    const got = collectHits(e);
+    void e.start();
+    for (const at of [1000, 3000]) {
+      await got.until(at, 30_000);
+      const p = e.pipelineForTest as WorkerPipeline;
+      await until(() => p.unacknowledgedBytes > 0, 30_000, 'bytes in flight to the worker');
+      await p.workerForTest!.terminate();
+    }
+    await got.until(6000, 30_000);
+    // The repeats come after the last kill: wait until they have all been seen and dropped.
+    await until(() => e.snapshot().stats.duplicates === 2000, 30_000, 'all repeats dropped');
+    assert.deepEqual(got.hits.map((h) => h.raw), s.lines.slice(0, 6000));
+    const st = e.snapshot().stats;
+    assert.equal(st.received, 6000);
+    assert.equal(st.workerRestarts, 2);
+    assert.equal(server.requests.length, 1, 'no new connection for a restart');
+    assert.equal(e.snapshot().state.kind, 'connected', JSON.stringify(e.snapshot().lastError));
+    const restarts = log.warns.filter((w) => /stream worker died.*restarted/.test(w));
+    assert.equal(restarts.length, 2, log.warns.join('\n'));
+    // Killed mid-stream: each time there were bytes the dead worker had not acknowledged, and they were replayed.
+    for (const w of restarts) assert.match(w, /replayed [1-9]\d* buffered/);
+  });
+
+  it('a worker that keeps dying: after 3 restarts in a minute the records are processed on this thread, still all of them', async () => {
+    const s = script(5000, 31);
+    server.next(serve(s, 3, 20));
+    const log = quietLog();
+    const e = makeEngine('worker', log);
+    const got = collectHits(e);
+    void e.start();
+    for (const at of [500, 1000, 1500, 2000]) {
+      await got.until(at, 30_000);
+      const w = (e.pipelineForTest as WorkerPipeline).workerForTest;
+      await w?.terminate();
+    }
+    await got.until(5000, 30_000);
+    assert.equal(e.pipelineForTest!.mode, 'inline');
+    assert.deepEqual(got.hits.map((h) => h.raw), s.lines);
+    assert.equal(server.requests.length, 1);
+    assert.ok(log.errors.some((m) => /processing records on the main thread/.test(m)), log.errors.join('\n'));
+  });
+
+  it('the end of a stream is reported only after every record received before it was delivered', async () => {
+    const s = script(3000, 41);
+    server.next(serve(s, 1, 3000, true));
+    engine = new LiveStreamEngine({ stream: { url: server.url }, pipeline: 'worker', log: quietLog(), autoReconnect: false });
+    const got = collectHits(engine);
+    let atStop = -1;
+    engine.onState((snap) => { if (snap.state.kind === 'stopped') atStop = got.hits.length; });
+    await engine.start();
+    assert.equal(engine.snapshot().lastError?.code, 'stream-ended');
+    assert.equal(atStop, 3000);
+  });
+});
