@@ -126,7 +126,8 @@ export async function runCheck(args: CheckArgs, deps: CheckDeps): Promise<number
     ...set.builtins.map((b) => ({ id: b.id, severity: b.severity, message: b.message })),
     ...set.rules.map((r) => ({ id: r.id, severity: r.severity, message: r.message, withinMs: r.withinMs })),
   ];
-  const failedErrors = rules.filter((r) => r.severity === 'error' && tallies.some((t) => t.rule === r.id));
+  // Exit 1 (the issue): an error-severity rule failed, or an expected hit never arrived (whatever the rule's severity).
+  const failedErrors = rules.filter((r) => tallies.some((t) => t.rule === r.id && (r.severity === 'error' || t.kind === 'missing')));
   const out: string[] = [];
   const s = checker.stats;
   out.push(`Checked ${s.hitsChecked} hit${s.hitsChecked === 1 ? '' : 's'}${skipped ? ` (${skipped} of other visitors skipped)` : ''} against ${rules.length} rules (${set.rules.length} from ${args.rules}, ${set.builtins.length} built-in): ${s.hitsFailing} failed a rule.`);
@@ -137,12 +138,13 @@ export async function runCheck(args: CheckArgs, deps: CheckDeps): Promise<number
   }
   if (s.pendingDropped) out.push(`  note: ${s.pendingDropped} "arrives within" triggers were not followed (more than 10 000 waiting at once)`);
   out.push(failedErrors.length
-    ? `FAILED: ${failedErrors.length} error-severity rule${failedErrors.length === 1 ? '' : 's'} failed (${failedErrors.map((r) => r.id).join(', ')})`
-    : 'PASSED: no error-severity rule failed');
+    ? `FAILED: ${failedErrors.length} rule${failedErrors.length === 1 ? '' : 's'} failed (${failedErrors.map((r) => r.id).join(', ')})`
+    : 'PASSED: no error-severity rule failed and every expected hit arrived');
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (args.junit) {
-    const xml = junitXml({ rulesFile: args.rules, rules, tallies, hitsChecked: s.hitsChecked, seconds: (Date.now() - started) / 1000, timestamp: new Date(started) });
+    const failing = new Set(failedErrors.map((r) => r.id));
+    const xml = junitXml({ rulesFile: args.rules, rules, failing, tallies, hitsChecked: s.hitsChecked, seconds: (Date.now() - started) / 1000, timestamp: new Date(started) });
     try {
       await fsp.writeFile(args.junit, xml, 'utf8');
     } catch (e) {

@@ -1,7 +1,7 @@
 /**
  * JUnit XML for `check`: one test case per rule (built-ins too), a failure for
- * each error-severity rule that was violated, the counts of warnings and
- * infos in `system-out`. Every text comes from hits or a workspace file, so it
+ * each rule that fails the check (error severity violated, or an expected hit
+ * that never arrived), the other violations' counts in `system-out`. Every text comes from hits or a workspace file, so it
  * is escaped, and characters XML 1.0 cannot hold at all are written as
  * visible `\uXXXX` escapes instead of making the file unreadable.
  */
@@ -35,6 +35,8 @@ export interface JunitRule { id: string; severity: Severity; message: string; wi
 export interface JunitInput {
   rulesFile: string;
   rules: JunitRule[];
+  /** Rules reported as failures (error-severity rules violated, any rule whose expected hit never arrived); the others' violations go to system-out. */
+  failing: ReadonlySet<string>;
   tallies: RuleTally[];
   hitsChecked: number;
   seconds: number;
@@ -48,7 +50,7 @@ export function junitXml(r: JunitInput): string {
     list.push(t);
     byRule.set(t.rule, list);
   }
-  const failed = r.rules.filter((x) => x.severity === 'error' && byRule.has(x.id)).length;
+  const failed = r.rules.filter((x) => r.failing.has(x.id)).length;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="livestream-rules" tests="${r.rules.length}" failures="${failed}" errors="0" time="${r.seconds.toFixed(3)}">`,
@@ -64,7 +66,7 @@ export function junitXml(r: JunitInput): string {
     const detail = tallies.map((t) => `${t.kind}: ${describeTally(t, rule.withinMs)}`).join('\n');
     const count = tallies.reduce((n, t) => n + t.count, 0);
     lines.push(`${head}>`);
-    if (rule.severity === 'error') {
+    if (r.failing.has(rule.id)) {
       lines.push(`      <failure message="${xmlText(`${count} violation${count === 1 ? '' : 's'}: ${rule.message}`)}" type="${xmlText(tallies.map((t) => t.kind).join(','))}">${xmlText(detail)}</failure>`);
     } else {
       lines.push(`      <system-out>${xmlText(`${rule.severity}: ${detail}`)}</system-out>`);

@@ -59,7 +59,7 @@ describe('CLI check (dist/cli.js): rules against an NDJSON file and the mock str
     assert.match(out, /ok {6}evar-length/);
     // Control and bidi characters from a hit reach the terminal as visible escapes.
     assert.ok(!out.includes('\u202e') && !out.includes('\u0001'), 'no raw controls on stdout');
-    assert.match(out, /FAILED: 3 error-severity rules failed \(personal-data, checkout-evar5, purchase-after-confirmation\)/);
+    assert.match(out, /FAILED: 3 rules failed \(personal-data, checkout-evar5, purchase-after-confirmation\)/);
     assert.match(r.stderr(), /1 lines that are not JSON records/);
 
     const xml = readFileSync(junit, 'utf8');
@@ -87,9 +87,22 @@ describe('CLI check (dist/cli.js): rules against an NDJSON file and the mock str
     const junit = join(dir, 'ok.xml');
     const r = check(['--rules', write('rules.json', RULES), '--file', write('hits.ndjson', `${hits}\n`), '--junit', junit]);
     assert.equal(await r.exit, 0, r.stdout() + r.stderr());
-    assert.match(r.stdout(), /PASSED: no error-severity rule failed/);
+    assert.match(r.stdout(), /PASSED: no error-severity rule failed and every expected hit arrived/);
     const doc = await parseStringPromise(readFileSync(junit, 'utf8')) as { testsuites: { $: { failures: string } } };
     assert.equal(doc.testsuites.$.failures, '0');
+  });
+
+  it('an expected hit that never arrives fails the check even for a warning-severity rule', async () => {
+    const rules = RULES.replace('"within": "2m", "severity": "error"', '"within": "2m", "severity": "warning"');
+    const hits = [hit('A', 0, { pageName: 'checkout:confirmation', evars: { evars: { evar5: 'x' } } })].join('\n');
+    const junit = join(dir, 'w.xml');
+    const r = check(['--rules', write('rules.json', rules), '--file', write('hits.ndjson', hits), '--junit', junit]);
+    assert.equal(await r.exit, 1, r.stdout());
+    assert.match(r.stdout(), /warning {1}purchase-after-confirmation\/missing: 1× never arrived within 2m/);
+    assert.match(r.stdout(), /FAILED: 1 rule failed \(purchase-after-confirmation\)/);
+    const doc = await parseStringPromise(readFileSync(junit, 'utf8')) as { testsuites: { $: { failures: string }; testsuite: { testcase: { $: { name: string }; failure?: unknown[] }[] }[] } };
+    assert.equal(doc.testsuites.$.failures, '1');
+    assert.ok(doc.testsuites.testsuite[0]!.testcase.find((c) => c.$.name === 'purchase-after-confirmation')!.failure);
   });
 
   it('--visitor checks only that visitor\'s hits', async () => {
