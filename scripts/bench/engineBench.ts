@@ -131,7 +131,7 @@ async function main() {
   else {
     console.log('Engine: end-to-end through the CLI vs. the practical limit (same run, same payload)');
     console.table(rows);
-    console.log('Goal: ratio ≥ 0.5; peak RSS about the same for 100k and 300k hits (bounded memory).');
+    console.log('Goal (issue 11): ratio ≥ 0.7 with peak RSS < 256 MiB, about the same for 100k and 300k hits (bounded memory).');
   }
 }
 

@@ -36,6 +36,8 @@ const WINDOW_S = secArg ? Number(secArg.slice(10)) : 10;
 const WARMUP_S = 2;
 /** --unbounded: the relay as it was before issue 11 (every hit of 100 ms in one message), for the "before" figures. */
 const unbounded = process.argv.includes('--unbounded');
+/** --inline: records split, parsed and de-duplicated on this thread (as before the worker pipeline), for the "before" figures. */
+const inline = process.argv.includes('--inline');
 
 interface MockProc { child: ChildProcess; streamUrl: string; statusUrl: string }
 
@@ -59,6 +61,13 @@ async function mockCounts(m: MockProc): Promise<{ emitted: number; dropped: numb
   return { emitted: s.emittedCount, dropped: s.droppedCount };
 }
 
+/**
+ * This thread's own CPU time (Node ≥ 23.9, e.g. VS Code's extension host or
+ * `LIVESTREAM_BENCH_NODE`): unlike event-loop utilization it does not count
+ * time the thread was runnable but not running, so it holds on a busy machine.
+ */
+const threadCpu = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function runRate(rate: number): Promise<Record<string, number | string>> {
@@ -71,6 +80,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
       return { settings: { ...r.settings, streamUrl: mock.streamUrl }, problems: [] };
     },
     credentials: async () => undefined,
+    engineOverrides: inline ? { pipeline: 'inline' } : undefined,
   });
   let postedBytes = 0;
   const relay = new PanelRelay({
@@ -90,6 +100,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
   const elu0 = performance.eventLoopUtilization();
+  const thread0 = threadCpu?.();
   const cpu0 = process.cpuUsage();
   const m0 = await mockCounts(mock);
   const recv0 = service.snapshot().stats.received;
@@ -103,6 +114,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
   const recv1 = service.snapshot().stats.received;
   const m1 = await mockCounts(mock);
   const elu = performance.eventLoopUtilization(elu0);
+  const thread1 = threadCpu?.();
   const cpu = process.cpuUsage(cpu0);
   eld.disable();
   clearInterval(rssTimer);
@@ -130,6 +142,10 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
     'ELD max (ms)': (eld.max / 1e6).toFixed(0),
     'main thread busy (%)': (elu.utilization * 100).toFixed(1),
     'main-thread CPU ms / 1000 hits': ((elu.active / hits) * 1000).toFixed(1),
+    ...(thread0 && thread1 ? {
+      'main-thread CPU, thread clock (%)': ((thread1.user + thread1.system - thread0.user - thread0.system) / 1000 / (secs * 1000) * 100).toFixed(1),
+      'thread-clock ms / 1000 hits': ((thread1.user + thread1.system - thread0.user - thread0.system) / 1000 / hits * 1000).toFixed(1),
+    } : {}),
     'process CPU ms / 1000 hits': ((cpu.user + cpu.system) / 1000 / hits * 1000).toFixed(1),
     'to webview (KB/s)': Math.round((postedBytes - bytes0) / secs / 1024),
     'not shown (hits/s)': Math.round((relay.stats.notShown - notShown0) / secs),

@@ -5,5 +5,5 @@
  * does not pay for parsing the HTTP stack.
  */
 export { LiveStreamEngine } from '../stream/liveStreamEngine';
-export { MockLiveStreamServer } from '../mock/mockServer';
+export { startDemoServer } from '../mock/demoServerHandle';
 export { ImsTokenProvider, StaticTokenProvider } from '../stream/tokens';

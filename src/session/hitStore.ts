@@ -128,7 +128,7 @@ export class HitStore {
    * over `data` here, and a lazy hit (pipeline.ts) is not decoded or parsed.
    */
   private pushMeasured(hit: StoredHit, m: NonNullable<StoredHit['measured']>): PushResult {
-    const lazy = (hit as { recordBytes?: number }).recordBytes;
+    const lazy = hit.recordBytes;
     const bytes = lazy ?? hit.rawBytes?.byteLength ?? utf8Length(hit.raw);
     if (bytes > this.maxRecordBytes) {
       this.refused++;

@@ -7,6 +7,12 @@ export interface LoadSample {
   busy: number;
   /** 99th percentile of the event-loop delay over the interval, ms (`monitorEventLoopDelay`). */
   delayP99Ms: number;
+  /**
+   * Share of the interval, 0..1, that reading was held back because the
+   * stream worker had not caught up (its backlog over the limit): the
+   * worker, not this thread, is what cannot keep up then.
+   */
+  heldBack?: number;
 }
 
 export interface LoadMonitorOptions {
@@ -15,16 +21,20 @@ export interface LoadMonitorOptions {
   onChange(fallingBehind: boolean): void;
   /** Measures the last interval (default: this thread's event loop). */
   sampler?: () => LoadSample;
+  /** Cumulative ms reading was held back for the stream worker (added to the default sampler's figures). */
+  heldBackMs?: () => number;
   intervalMs?: number;
 }
 
 /** Busy or delayed beyond these for BEHIND_AFTER intervals in a row: falling behind. */
 export const BEHIND_BUSY = 0.8;
 export const BEHIND_DELAY_MS = 200;
+export const BEHIND_HELD_BACK = 0.5;
 const BEHIND_AFTER = 2;
 /** Under these for CAUGHT_UP_AFTER intervals in a row: caught up again. */
 const OK_BUSY = 0.6;
 const OK_DELAY_MS = 100;
+const OK_HELD_BACK = 0.2;
 const CAUGHT_UP_AFTER = 3;
 
 /**
@@ -50,7 +60,7 @@ export class LoadMonitor {
     if (this.timer) return;
     if (this.opts.sampler) this.sampler = this.opts.sampler;
     else {
-      const d = eventLoopSampler();
+      const d = eventLoopSampler(this.opts.heldBackMs);
       this.sampler = d.sample;
       this.stopSampler = d.stop;
     }
@@ -73,8 +83,9 @@ export class LoadMonitor {
 
   private tick(): void {
     const s = this.sampler!();
-    if (s.busy >= BEHIND_BUSY || s.delayP99Ms >= BEHIND_DELAY_MS) { this.over++; this.under = 0; }
-    else if (s.busy < OK_BUSY && s.delayP99Ms < OK_DELAY_MS) { this.under++; this.over = 0; }
+    const held = s.heldBack ?? 0;
+    if (s.busy >= BEHIND_BUSY || s.delayP99Ms >= BEHIND_DELAY_MS || held >= BEHIND_HELD_BACK) { this.over++; this.under = 0; }
+    else if (s.busy < OK_BUSY && s.delayP99Ms < OK_DELAY_MS && held < OK_HELD_BACK) { this.under++; this.over = 0; }
     else { this.over = 0; this.under = 0; }
     if (!this.behind && this.over >= BEHIND_AFTER) this.set(true);
     else if (this.behind && this.under >= CAUGHT_UP_AFTER) this.set(false);
@@ -88,11 +99,13 @@ export class LoadMonitor {
   }
 }
 
-/** This thread's event-loop utilization and delay since the previous call. */
-function eventLoopSampler(): { sample: () => LoadSample; stop: () => void } {
+/** This thread's event-loop utilization and delay, and the share held back for the worker, since the previous call. */
+function eventLoopSampler(heldBackMs?: () => number): { sample: () => LoadSample; stop: () => void } {
   const h: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   h.enable();
   let last: EventLoopUtilization = performance.eventLoopUtilization();
+  let lastAt = performance.now();
+  let lastHeld = heldBackMs?.() ?? 0;
   return {
     sample: () => {
       const now = performance.eventLoopUtilization();
@@ -100,7 +113,12 @@ function eventLoopSampler(): { sample: () => LoadSample; stop: () => void } {
       last = now;
       const delayP99Ms = h.count ? h.percentile(99) / 1e6 : 0;
       h.reset();
-      return { busy, delayP99Ms };
+      const at = performance.now();
+      const held = heldBackMs?.() ?? 0;
+      const heldBack = at > lastAt ? Math.min(1, (held - lastHeld) / (at - lastAt)) : 0;
+      lastAt = at;
+      lastHeld = held;
+      return { busy, delayP99Ms, heldBack };
     },
     stop: () => h.disable(),
   };

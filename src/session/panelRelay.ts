@@ -6,13 +6,15 @@ import { wireHit, type HitsMessage } from '../shared/protocol';
 export const RELAY_INTERVAL_MS = 100;
 
 /**
- * Byte budget of one batch (estimated from the records' text length): 1 MiB per
- * 100 ms, about 7 000 hits/s of 1.5 KB hits. At 50 000 hits/s, 100 ms is 7.5 MB:
- * more than anyone can read, and serializing it for postMessage would cost the
- * host's one thread about a quarter of its time (npm run bench). The newest hits
- * that fit are sent; the rest are counted as not shown.
+ * Byte budget of one batch (estimated from the records' length): 256 KiB per
+ * 100 ms, about 1 700 hits/s of 1.5 KB hits, far more than anyone can read.
+ * Every hit sent is parsed and serialized on the extension host's thread (the
+ * stream worker parsed it, but objects do not cross threads for free), so this
+ * budget is most of what a firehose costs that thread: 1 MiB per 100 ms kept
+ * it ~26 % busy at 20 000 hits/s (npm run bench). The newest hits that fit are
+ * sent; the rest are counted as not shown.
  */
-export const RELAY_MAX_BATCH_BYTES = 1024 * 1024;
+export const RELAY_MAX_BATCH_BYTES = 256 * 1024;
 
 /** What the relay reads from the session when it sends a batch. */
 export interface RelaySource {
@@ -140,7 +142,7 @@ export class PanelRelay {
   }
 }
 
-/** A hit's size on the wire, estimated from its record text (placeholders are small). */
+/** A hit's size on the wire, estimated from its record's length (placeholders are small); never decodes a lazy hit. */
 function estimateBytes(h: StoredHit): number {
-  return h.omitted ? 128 : h.raw.length + 64;
+  return h.omitted ? 128 : (h.recordBytes ?? h.raw.length) + 64;
 }

@@ -9,7 +9,7 @@ import { escapeControls } from '../shared/escapeControls';
 import { shouldLog, type Logger } from '../stream/logger';
 import { Disposable, disposeAll, toDisposable, type IDisposable } from '../shared/dispose';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
-import type { MockLiveStreamServer } from '../mock/mockServer';
+import type { DemoServer } from '../mock/demoServerHandle';
 import { IMS_DEFAULTS, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
 import { assertTrustedFor } from '../stream/credentialHosts';
 import { ConfigError, UntrustedHostError, UserError, type SecretKind } from '../stream/errors';
@@ -70,8 +70,8 @@ export class StreamService extends Disposable {
   private engineKey = '';
   private lease?: ConnectionLease;
   private run?: Promise<void>;
-  private demo?: MockLiveStreamServer;
-  private demoStarting?: Promise<MockLiveStreamServer>;
+  private demo?: DemoServer;
+  private demoStarting?: Promise<DemoServer>;
   private mode: 'stream' | 'demo' = 'stream';
   private readonly stateL = new Set<Listener<EngineSnapshot>>();
   private readonly hitsL = new Set<Listener<StoredHit[]>>();
@@ -89,8 +89,8 @@ export class StreamService extends Disposable {
     this.clock = withLongTimers(deps.clock ?? systemClock);
     this.store = new HitStore(deps.settings().settings.maxHits, deps.storeLimits);
     this.register(toDisposable(() => this.clock.clearTimeout(this.afterStopTimer)));
-    this.load = new LoadMonitor({ clock: this.clock, sampler: deps.loadSampler, onChange: (behind) => {
-      if (behind) this.deps.log.warn('Falling behind: this window cannot keep up with the stream (its thread is busy nearly all the time); hits arrive late and the server may drop some.');
+    this.load = new LoadMonitor({ clock: this.clock, sampler: deps.loadSampler, heldBackMs: () => this.engine?.heldBackMs() ?? 0, onChange: (behind) => {
+      if (behind) this.deps.log.warn('Falling behind: this window cannot keep up with the stream (its thread or the stream worker is busy nearly all the time); hits arrive late and the server may drop some.');
       else this.deps.log.info('Caught up with the stream again.');
       this.emitState();
     } });
@@ -102,7 +102,7 @@ export class StreamService extends Disposable {
   onReset(l: Listener<void>): () => void { this.resetL.add(l); return () => this.resetL.delete(l); }
 
   get isDemo(): boolean { return this.mode === 'demo'; }
-  get demoServer(): MockLiveStreamServer | undefined { return this.demo; }
+  get demoServer(): DemoServer | undefined { return this.demo; }
   /** True while connecting, connected or waiting to reconnect. */
   get isActive(): boolean { return !!this.run; }
 
@@ -161,8 +161,9 @@ export class StreamService extends Disposable {
   async connectDemo(opts: { force?: boolean } = {}): Promise<void> {
     if (this.run && this.mode === 'demo') { if (opts.force) this.engine?.connectNow(); return; }
     if (this.run) await this.disconnect();
-    const { MockLiveStreamServer } = await runtime();
-    this.demoStarting ??= MockLiveStreamServer.start({ rate: this.deps.demo?.rate ?? 8, ghostSeconds: this.deps.demo?.ghostSeconds ?? 20, replayOnReconnect: 5, log: (l) => this.deps.log.debug(`demo: ${l}`) });
+    const { startDemoServer } = await runtime();
+    // In its own worker thread: at firehose rates its generation must not load this one.
+    this.demoStarting ??= startDemoServer({ rate: this.deps.demo?.rate ?? 8, ghostSeconds: this.deps.demo?.ghostSeconds ?? 20, replayOnReconnect: 5 }, (l) => this.deps.log.debug(`demo: ${l}`));
     this.demo = await this.demoStarting;
     const { settings } = this.deps.settings();
     this.mode = 'demo';

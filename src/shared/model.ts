@@ -64,6 +64,8 @@ export interface StoredHit extends Hit {
    * hit store uses it instead of walking `data` again on the host's thread.
    */
   measured?: { bytes: number; problem?: OmittedHit['reason'] };
+  /** The record's UTF-8 length, when known without decoding `raw` (the pipeline's lazy hits). */
+  readonly recordBytes?: number;
 }
 
 export type ConnectionState =

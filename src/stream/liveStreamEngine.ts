@@ -222,7 +222,7 @@ export class LiveStreamEngine {
   private recordPipeline(): RecordPipeline {
     if (this.pipeline) return this.pipeline;
     const o = {
-      processor: { dedupeWindow: this.opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW, dedupeBytes: this.opts.dedupeBytes ?? DEFAULT_DEDUPE_BYTES, measure: !!this.opts.measureHits },
+      processor: { dedupeWindow: this.opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW, dedupeBytes: this.opts.dedupeBytes ?? DEFAULT_DEDUPE_BYTES, measure: !!this.opts.measureHits, keyOnly: !!this.opts.keepRawBytes && !this.opts.measureHits },
       maxRecordBytes: this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       keepRawBytes: !!this.opts.keepRawBytes,
       log: this.log,
@@ -244,6 +244,9 @@ export class LiveStreamEngine {
       try { l(hits); } catch (e) { this.log.error(`Hit listener failed: ${(e as Error).message}`); }
     }
   }
+
+  /** Cumulative ms reading was held back because the pipeline's worker was behind (the session's "falling behind"). */
+  heldBackMs(): number { return this.pipeline?.heldBackMs ?? 0; }
 
   /** Test hook: the pipeline (to kill its worker in the restart tests). */
   get pipelineForTest(): RecordPipeline | undefined { return this.pipeline; }

@@ -38,6 +38,38 @@ describe('LoadMonitor ("falling behind", never silent)', () => {
     assert.equal(clock.pending, 0);
   });
 
+  it('a stream worker that holds reading back half the time is falling behind too, however idle this thread is', async () => {
+    const clock = new FakeClock();
+    let sample: LoadSample = { busy: 0.05, delayP99Ms: 2, heldBack: 0 };
+    const m = new LoadMonitor({ clock, sampler: () => sample, onChange: () => undefined });
+    m.start();
+    await clock.advance(3000);
+    sample = { busy: 0.05, delayP99Ms: 2, heldBack: 0.7 };
+    await clock.advance(2000);
+    assert.equal(m.fallingBehind, true);
+    sample = { busy: 0.05, delayP99Ms: 2, heldBack: 0.3 };
+    await clock.advance(5000);
+    assert.equal(m.fallingBehind, true, 'held back 30 %: not caught up yet');
+    sample = { busy: 0.05, delayP99Ms: 2, heldBack: 0 };
+    await clock.advance(3000);
+    assert.equal(m.fallingBehind, false);
+    m.stop();
+  });
+
+  it('the default sampler turns the pipeline\'s held-back milliseconds into a share of real time', async () => {
+    const clock = new FakeClock();
+    const t0 = performance.now();
+    // Held back all the time since the start: a share of 1 in every interval.
+    const m = new LoadMonitor({ clock, heldBackMs: () => performance.now() - t0, onChange: () => undefined });
+    m.start();
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      await clock.advance(1000);
+    }
+    assert.equal(m.fallingBehind, true);
+    m.stop();
+  });
+
   it('StreamService puts it in the snapshot while connected, so the status bar shows it', async function () {
     this.timeout(10_000);
     const dir = mkdtempSync(join(tmpdir(), 'lsi-load-'));
