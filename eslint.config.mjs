@@ -24,7 +24,7 @@ const NO_HTML_STRINGS = [{
  */
 const BOUNDARIES = {
   // The Analytics domain also runs in the webview: no Node, no HTTP, no VS Code.
-  analytics: { folders: [], packages: ['re2js'], node: false },
+  analytics: { folders: [], packages: ['re2js', 'jsonc-parser'], node: false },
   // Protocol, model, status view, panel HTML: imported by both sides.
   shared: { folders: ['analytics'], packages: [], node: false },
   // The connection engine: Node and undici, nothing that knows a window or settings.

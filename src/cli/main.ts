@@ -16,6 +16,7 @@ import { parseCli, USAGE, UsageError, type MockArgs, type TailArgs } from './arg
 import { StatusLine } from './statusLine';
 import { HitWriter } from './hitWriter';
 import { runRelay, runTailRelay, redisSecrets } from './relayCommands';
+import { runCheck } from './check';
 
 /** Exit codes (documented in USAGE). */
 export const EXIT = { ok: 0, usage: 2, permanent: 3, auth: 4, internal: 1 } as const;
@@ -63,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.cmd === 'help') { process.stdout.write(`${USAGE}\n`); return EXIT.ok; }
   if (args.cmd === 'mock') return runMock(args);
   if (args.cmd === 'relay') return runRelay(args, { err, engineOptions, setStatus: (s) => { status = s; } });
+  if (args.cmd === 'check') return runCheck(args, { openEngine, reportState, stoppedCode, err, safeText, setStatusOff: () => { status?.stop(); status = undefined; } });
   if (args.relay) return runTailRelay(args, { err, engineOptions, setStatus: (s) => { status = s; } });
   return runTail(args);
 }
@@ -121,9 +123,9 @@ function engineOptions(args: Omit<TailArgs, 'cmd'>, url: string, demo: boolean, 
   };
 }
 
-async function runTail(args: TailArgs): Promise<number> {
+/** The engine for `tail` and `check`: a demo mock or the configured stream, or an exit code for a configuration error (nothing sent). */
+async function openEngine(args: TailArgs, demoRate: number): Promise<{ engine: LiveStreamEngine; mock?: MockLiveStreamServer } | number> {
   let mock: MockLiveStreamServer | undefined;
-  let engine: LiveStreamEngine;
   const verbose = args.verbose;
   const log: Logger = {
     debug: (m) => { if (verbose) err(`· ${m}`); },
@@ -133,11 +135,11 @@ async function runTail(args: TailArgs): Promise<number> {
   };
   try {
     if (args.demo) {
-      mock = await MockLiveStreamServer.start({ rate: 5, ghostSeconds: 0, control: false });
+      mock = await MockLiveStreamServer.start({ rate: demoRate, ghostSeconds: 0, control: false });
       err(`demo stream on ${mock.streamUrl}`);
     }
     const url = mock ? mock.streamUrl : args.url!;
-    engine = new LiveStreamEngine(engineOptions(args, url, !!mock, log));
+    return { engine: new LiveStreamEngine(engineOptions(args, url, !!mock, log)), mock };
   } catch (e) {
     await mock?.close();
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof UntrustedHostError || (e instanceof LiveStreamError && (e.code === 'config' || e.code === 'untrusted-host'))) {
@@ -146,9 +148,10 @@ async function runTail(args: TailArgs): Promise<number> {
     }
     throw e;
   }
+}
 
-  const out = new HitWriter(process.stdout, engine, { clear: () => status?.clear(), redraw: () => status?.redraw() });
-  engine.onHits((hits) => out.write(hits));
+/** State changes to stderr, one line each (and the terminal status line). */
+function reportState(engine: LiveStreamEngine): void {
   if (process.stderr.isTTY) status = new StatusLine(process.stderr, () => safeText(stateLine(engine.snapshot(), Date.now())));
   let lastLine = '';
   engine.onState((s: EngineSnapshot) => {
@@ -161,6 +164,28 @@ async function runTail(args: TailArgs): Promise<number> {
       ? ` — ${e.code}: ${e.description}${e.explanation && s.state.kind === 'stopped' ? '' : ` (${e.explanation})`}` : '';
     err(`[${new Date().toISOString()}] ${line}${errText}`);
   });
+}
+
+/** After the engine stopped: the exit code of a permanent error or failed authentication, else undefined. */
+function stoppedCode(engine: LiveStreamEngine): number | undefined {
+  const s = engine.snapshot();
+  if (s.state.kind === 'stopped' && s.state.code !== 'user') {
+    const code = s.lastError?.code ?? s.state.code;
+    writeErr(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}` : s.state.reason}`);
+    if (s.lastError) writeErr(`  ${s.lastError.explanation}`);
+    return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
+  }
+  return undefined;
+}
+
+async function runTail(args: TailArgs): Promise<number> {
+  const opened = await openEngine(args, 5);
+  if (typeof opened === 'number') return opened;
+  const { engine, mock } = opened;
+
+  const out = new HitWriter(process.stdout, engine, { clear: () => status?.clear(), redraw: () => status?.redraw() });
+  engine.onHits((hits) => out.write(hits));
+  reportState(engine);
 
   let signalled = false;
   const onSignal = (sig: string) => {
@@ -178,14 +203,7 @@ async function runTail(args: TailArgs): Promise<number> {
   await engine.dispose();
   await mock?.close();
   if (signalled) return EXIT.ok;
-  const s = engine.snapshot();
-  if (s.state.kind === 'stopped' && s.state.code !== 'user') {
-    const code = s.lastError?.code ?? s.state.code;
-    writeErr(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}` : s.state.reason}`);
-    if (s.lastError) writeErr(`  ${s.lastError.explanation}`);
-    return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
-  }
-  return EXIT.ok;
+  return stoppedCode(engine) ?? EXIT.ok;
 }
 
 async function runMock(args: MockArgs): Promise<number> {

@@ -3,6 +3,8 @@
  * header and the CLI's stderr lines are all rendered from exactly this.
  */
 
+import type { HitRuleResult } from '../analytics/rules/checker';
+
 /** One hit as the UI sees it. */
 export interface Hit {
   /** Monotonic receipt sequence number: a stable row key. */
@@ -23,6 +25,8 @@ export interface Hit {
    * The host keeps the exact record text for copy and export.
    */
   omitted?: OmittedHit;
+  /** Tracking-rule results (issue 13), set by the host's rules checker as the hit arrives; absent without rules. */
+  rules?: HitRuleResult;
 }
 
 /** Why a kept hit is shown as a placeholder row instead of its fields. */

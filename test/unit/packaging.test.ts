@@ -28,7 +28,7 @@ describe('packaging', function () {
     assert.deepEqual(files, [
       'CHANGELOG.md', 'LICENSE', 'README.md', 'SECURITY.md', 'package.json',
       'dist/demoWorker.js', 'dist/extension.js', 'dist/streamWorker.js', 'dist/webview/codicon.css', 'dist/webview/codicon.ttf', 'dist/webview/main.js', 'dist/webview/style.css',
-      ...images, 'media/walkthrough/credentials.md', 'media/walkthrough/filter.md',
+      ...images, 'media/walkthrough/credentials.md', 'media/walkthrough/filter.md', 'schemas/livestream-rules.schema.json',
     ].sort());
   });
 
