@@ -20,19 +20,21 @@ const NO_HTML_STRINGS = [{
  * What each folder of src/ may import: our folders (relative imports that leave
  * the folder) and packages. Everything else is an error, for static imports,
  * re-exports and dynamic `import()` alike. Lower layers first:
- * analytics, shared → stream, mock → session → host, cli (webview: analytics, shared).
+ * analytics, shared → stream, mock → relay → session → host, cli (webview: analytics, shared).
  */
 const BOUNDARIES = {
   // The Analytics domain also runs in the webview: no Node, no HTTP, no VS Code.
-  analytics: { folders: [], packages: ['re2js'], node: false },
+  analytics: { folders: [], packages: ['re2js', 'jsonc-parser'], node: false },
   // Protocol, model, status view, panel HTML: imported by both sides.
   shared: { folders: ['analytics'], packages: [], node: false },
   // The connection engine: Node and undici, nothing that knows a window or settings.
   stream: { folders: ['shared'], packages: ['undici'], node: true },
   mock: { folders: [], packages: [], node: true },
+  // The team relay on Redis Streams: publisher, lease/fence, viewer. Uses the engine, never a window.
+  relay: { folders: ['stream', 'shared'], packages: ['ioredis'], node: true },
   // The per-window session: reads the manifest for setting defaults.
-  session: { folders: ['stream', 'mock', 'shared'], packages: [], node: true, files: ['package.json'] },
-  cli: { folders: ['stream', 'mock', 'shared', 'session', 'analytics'], packages: [], node: true },
+  session: { folders: ['stream', 'mock', 'shared', 'relay'], packages: [], node: true, files: ['package.json'] },
+  cli: { folders: ['stream', 'mock', 'shared', 'session', 'analytics', 'relay'], packages: [], node: true },
   host: { folders: ['session', 'stream', 'shared', 'analytics'], packages: ['vscode'], node: true },
   // The browser side: only the domain, the shared protocol and browser packages.
   webview: { folders: ['analytics', 'shared'], packages: ['@tanstack/virtual-core', 'uplot', 're2js'], node: false },

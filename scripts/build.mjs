@@ -24,14 +24,16 @@ const entries = [
   { name: 'extension', ...common, entryPoints: [join(root, 'src/extension.ts')], outfile: join(root, 'dist/extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], banner: { js: 'globalThis.__liveStreamBundleStart = performance.now();' }, footer: { js: 'globalThis.__liveStreamBundleEnd = performance.now();' } },
   // The stream pipeline's worker thread (src/stream/pipeline.ts loads it from next to the bundle).
   { name: 'worker', ...common, entryPoints: [join(root, 'src/stream/pipelineWorker.ts')], outfile: join(root, 'dist/streamWorker.js'), platform: 'node', format: 'cjs', target: 'node20' },
+  // The extension's demo stream server, in its own thread (src/mock/demoServerHandle.ts).
+  { name: 'demo', ...common, entryPoints: [join(root, 'src/mock/demoWorker.ts')], outfile: join(root, 'dist/demoWorker.js'), platform: 'node', format: 'cjs', target: 'node20' },
   { name: 'cli', ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
 ];
 if (existsSync(join(root, 'src/webview/main.ts'))) {
   entries.push({ name: 'webview', ...common, entryPoints: [join(root, 'src/webview/main.ts')], outfile: join(root, 'dist/webview/main.js'), platform: 'browser', format: 'iife', target: 'chrome120' });
 }
 
-// The worker ships with both node bundles (each loads dist/streamWorker.js).
-const wanted = (name) => !only || only.includes(name) || (name === 'worker' && (only.includes('cli') || only.includes('extension')));
+// The stream worker ships with both node bundles (each loads dist/streamWorker.js), the demo worker with the extension.
+const wanted = (name) => !only || only.includes(name) || (name === 'worker' && (only.includes('cli') || only.includes('extension'))) || (name === 'demo' && only.includes('extension'));
 const selected = entries.filter((e) => existsSync(e.entryPoints[0]) && wanted(e.name));
 // `name` is ours, not an esbuild option.
 const contexts = await Promise.all(selected.map((e) => esbuild.context(Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'name')))));

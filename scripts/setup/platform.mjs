@@ -17,6 +17,10 @@ export const NEEDS = {
     why: 'openssl makes the throwaway certificate of the loopback HTTPS test servers',
     packages: ['openssl'],
   },
+  redis: {
+    why: 'the team-relay tests start their own redis-server on a loopback port (no Redis mock)',
+    packages: ['redis-server'],
+  },
   nativeBuild: {
     why: "code-server's native modules (argon2, kerberos, node-pty) compile from source",
     packages: ['build-essential', 'python3', 'pkg-config', 'libkrb5-dev'],

@@ -37,9 +37,10 @@ function cleanEnv() {
   return env;
 }
 
-/** openssl for the test certificate (installed like the browser where we may). */
+/** openssl for the test certificate and redis-server for the relay test (installed like the browser where we may). */
 function requireTls() {
-  try { ensureSystem(['tls']); } catch (e) { throw e instanceof SystemSetupError ? new SetupError(e.message) : e; }
+  // redis-server too: the team-relay test starts its own instance on loopback.
+  try { ensureSystem(['tls', 'redis']); } catch (e) { throw e instanceof SystemSetupError ? new SetupError(e.message) : e; }
   return true;
 }
 

@@ -55,6 +55,13 @@ export function addDec(a: Dec, b: Dec): Dec {
   return { m: a.m * 10n ** BigInt(a.e - e) + b.m * 10n ** BigInt(b.e - e), e };
 }
 
+/** Sign of a − b (exact). */
+export function compareDec(a: Dec, b: Dec): number {
+  const e = Math.min(a.e, b.e);
+  const x = a.m * 10n ** BigInt(a.e - e), y = b.m * 10n ** BigInt(b.e - e);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** Plain decimal text with no exponent, no trailing fraction zeros, at least `minFrac` fraction digits. */
 export function decText(d: Dec, minFrac = 0): string {
   const neg = d.m < 0n;

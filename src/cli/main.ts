@@ -1,10 +1,10 @@
 import { systemClock } from '../stream/clock';
-import { FileCooldownStore, defaultStateDir } from '../stream/cooldownStore';
-import { LiveStreamEngine } from '../stream/liveStreamEngine';
+import { FileCooldownStore, defaultStateDir, type CooldownStore } from '../stream/cooldownStore';
+import { LiveStreamEngine, type EngineOptions } from '../stream/liveStreamEngine';
 import { ConfigError, LiveStreamError, UntrustedHostError } from '../stream/errors';
 import { escapeControls } from '../shared/escapeControls';
 import { redact, type Logger } from '../stream/logger';
-import type { EngineSnapshot, StoredHit } from '../shared/model';
+import type { EngineSnapshot } from '../shared/model';
 import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../mock/mockServer';
 import { MIN_FAILURE_BACKOFF_MS } from '../stream/reconnectPolicy';
 import { stateLine } from '../shared/statusView';
@@ -14,6 +14,9 @@ import { assertTrustedFor } from '../stream/credentialHosts';
 import { isLoopbackHost } from '../stream/streamConfig';
 import { parseCli, USAGE, UsageError, type MockArgs, type TailArgs } from './args';
 import { StatusLine } from './statusLine';
+import { HitWriter } from './hitWriter';
+import { runRelay, runTailRelay, redisSecrets } from './relayCommands';
+import { runCheck } from './check';
 
 /** Exit codes (documented in USAGE). */
 export const EXIT = { ok: 0, usage: 2, permanent: 3, auth: 4, internal: 1 } as const;
@@ -30,7 +33,7 @@ let tokenSource: TokenProvider | undefined;
  */
 function safeText(text: string): string {
   const env = process.env;
-  const secrets = [env.LIVESTREAM_ACCESS_TOKEN ?? '', env.LIVESTREAM_CLIENT_SECRET ?? '', ...(tokenSource?.secrets() ?? [])];
+  const secrets = [env.LIVESTREAM_ACCESS_TOKEN ?? '', env.LIVESTREAM_CLIENT_SECRET ?? '', ...(tokenSource?.secrets() ?? []), ...redisSecrets()];
   return escapeControls(redact(text, secrets));
 }
 
@@ -60,10 +63,13 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.cmd === 'help') { process.stdout.write(`${USAGE}\n`); return EXIT.ok; }
   if (args.cmd === 'mock') return runMock(args);
+  if (args.cmd === 'relay') return runRelay(args, { err, engineOptions, setStatus: (s) => { status = s; } });
+  if (args.cmd === 'check') return runCheck(args, { openEngine, reportState, stoppedCode, err, safeText, setStatusOff: () => { status?.stop(); status = undefined; } });
+  if (args.relay) return runTailRelay(args, { err, engineOptions, setStatus: (s) => { status = s; } });
   return runTail(args);
 }
 
-function credentials(args: TailArgs, url: string): TokenProvider | undefined {
+function credentials(args: Omit<TailArgs, 'cmd'>, url: string): TokenProvider | undefined {
   const env = process.env;
   if (env.LIVESTREAM_ACCESS_TOKEN) return new StaticTokenProvider(env.LIVESTREAM_ACCESS_TOKEN);
   if (env.LIVESTREAM_CLIENT_ID || env.LIVESTREAM_CLIENT_SECRET) {
@@ -94,9 +100,32 @@ function testMinBackoff(log: Logger): number | undefined {
   return n;
 }
 
-async function runTail(args: TailArgs): Promise<number> {
+/**
+ * The engine options of `tail` and `relay` (credentials from the environment, checked
+ * against the trusted hosts before anything is sent). `store` replaces the file cooldown clock.
+ */
+function engineOptions(args: Omit<TailArgs, 'cmd'>, url: string, demo: boolean, log: Logger, store?: CooldownStore): EngineOptions {
+  const tokens = demo ? undefined : credentials(args, url);
+  tokenSource = tokens;
+  // Nothing is sent (not even a token request) when the token could not go to this host.
+  if (tokens && URL.canParse(url)) assertTrustedFor(new URL(url), 'token', args.allowHosts);
+  return {
+    stream: { url, maxConnections: args.maxConnections, reset: args.reset as 'smallest' | 'largest' | undefined, smoothing: args.smoothing, smoothingBucketSize: args.smoothingBucketSize },
+    tokens,
+    trustedHosts: args.allowHosts,
+    clientId: process.env.LIVESTREAM_CLIENT_ID || undefined,
+    cooldownMs: args.cooldownSeconds * 1000,
+    idleTimeoutMs: args.idleTimeoutSeconds * 1000,
+    store: store ?? new FileCooldownStore(args.stateDir ?? defaultStateDir(), (m) => log.warn(m)),
+    log,
+    keepRawBytes: true,
+    minFailureBackoffMs: testMinBackoff(log),
+  };
+}
+
+/** The engine for `tail` and `check`: a demo mock or the configured stream, or an exit code for a configuration error (nothing sent). */
+async function openEngine(args: TailArgs, demoRate: number): Promise<{ engine: LiveStreamEngine; mock?: MockLiveStreamServer } | number> {
   let mock: MockLiveStreamServer | undefined;
-  let engine: LiveStreamEngine;
   const verbose = args.verbose;
   const log: Logger = {
     debug: (m) => { if (verbose) err(`· ${m}`); },
@@ -106,26 +135,11 @@ async function runTail(args: TailArgs): Promise<number> {
   };
   try {
     if (args.demo) {
-      mock = await MockLiveStreamServer.start({ rate: 5, ghostSeconds: 0, control: false });
+      mock = await MockLiveStreamServer.start({ rate: demoRate, ghostSeconds: 0, control: false });
       err(`demo stream on ${mock.streamUrl}`);
     }
     const url = mock ? mock.streamUrl : args.url!;
-    const tokens = mock ? undefined : credentials(args, url);
-    tokenSource = tokens;
-    // Nothing is sent (not even a token request) when the token could not go to this host.
-    if (tokens && URL.canParse(url)) assertTrustedFor(new URL(url), 'token', args.allowHosts);
-    engine = new LiveStreamEngine({
-      stream: { url, maxConnections: args.maxConnections, reset: args.reset as 'smallest' | 'largest' | undefined, smoothing: args.smoothing, smoothingBucketSize: args.smoothingBucketSize },
-      tokens,
-      trustedHosts: args.allowHosts,
-      clientId: process.env.LIVESTREAM_CLIENT_ID || undefined,
-      cooldownMs: args.cooldownSeconds * 1000,
-      idleTimeoutMs: args.idleTimeoutSeconds * 1000,
-      store: new FileCooldownStore(args.stateDir ?? defaultStateDir(), (m) => log.warn(m)),
-      log,
-      keepRawBytes: true,
-      minFailureBackoffMs: testMinBackoff(log),
-    });
+    return { engine: new LiveStreamEngine(engineOptions(args, url, !!mock, log)), mock };
   } catch (e) {
     await mock?.close();
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof UntrustedHostError || (e instanceof LiveStreamError && (e.code === 'config' || e.code === 'untrusted-host'))) {
@@ -134,9 +148,10 @@ async function runTail(args: TailArgs): Promise<number> {
     }
     throw e;
   }
+}
 
-  const out = new HitWriter(process.stdout, engine);
-  engine.onHits((hits) => out.write(hits));
+/** State changes to stderr, one line each (and the terminal status line). */
+function reportState(engine: LiveStreamEngine): void {
   if (process.stderr.isTTY) status = new StatusLine(process.stderr, () => safeText(stateLine(engine.snapshot(), Date.now())));
   let lastLine = '';
   engine.onState((s: EngineSnapshot) => {
@@ -149,6 +164,28 @@ async function runTail(args: TailArgs): Promise<number> {
       ? ` — ${e.code}: ${e.description}${e.explanation && s.state.kind === 'stopped' ? '' : ` (${e.explanation})`}` : '';
     err(`[${new Date().toISOString()}] ${line}${errText}`);
   });
+}
+
+/** After the engine stopped: the exit code of a permanent error or failed authentication, else undefined. */
+function stoppedCode(engine: LiveStreamEngine): number | undefined {
+  const s = engine.snapshot();
+  if (s.state.kind === 'stopped' && s.state.code !== 'user') {
+    const code = s.lastError?.code ?? s.state.code;
+    writeErr(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}` : s.state.reason}`);
+    if (s.lastError) writeErr(`  ${s.lastError.explanation}`);
+    return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
+  }
+  return undefined;
+}
+
+async function runTail(args: TailArgs): Promise<number> {
+  const opened = await openEngine(args, 5);
+  if (typeof opened === 'number') return opened;
+  const { engine, mock } = opened;
+
+  const out = new HitWriter(process.stdout, engine, { clear: () => status?.clear(), redraw: () => status?.redraw() });
+  engine.onHits((hits) => out.write(hits));
+  reportState(engine);
 
   let signalled = false;
   const onSignal = (sig: string) => {
@@ -166,62 +203,7 @@ async function runTail(args: TailArgs): Promise<number> {
   await engine.dispose();
   await mock?.close();
   if (signalled) return EXIT.ok;
-  const s = engine.snapshot();
-  if (s.state.kind === 'stopped' && s.state.code !== 'user') {
-    const code = s.lastError?.code ?? s.state.code;
-    writeErr(`livestream: stopped: ${s.lastError ? `${s.lastError.code} ${s.lastError.description}` : s.state.reason}`);
-    if (s.lastError) writeErr(`  ${s.lastError.explanation}`);
-    return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
-  }
-  return EXIT.ok;
-}
-
-/**
- * Writes raw records (the exact text the server sent, so every digit survives)
- * in one write per batch, and pauses reading when stdout pushes back.
- */
-const NL = Buffer.from('\n');
-
-/**
- * DEL, C1 controls (U+009B is a one-character CSI) and bidi/invisible
- * formatting characters. A valid JSON record can hold them only inside
- * strings (raw C0 controls make it malformed), where `\uXXXX` is the same value.
- */
-const TERMINAL_UNSAFE_IN_JSON = /[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
-const TERMINAL_UNSAFE_IN_JSON_G = new RegExp(TERMINAL_UNSAFE_IN_JSON.source, 'g');
-const jsonEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
-class HitWriter {
-  private waiting = false;
-  constructor(private readonly stream: NodeJS.WriteStream, private readonly engine: LiveStreamEngine) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      // A closed pipe (`| head`) ends the program quietly, like any Unix tool.
-      if (e.code === 'EPIPE') void engine.stop('Output closed.');
-    });
-  }
-
-  write(hits: StoredHit[]): void {
-    // The bytes as received: exact digits by construction, and no UTF-8 re-encoding.
-    // On a terminal, characters it would act on are written as JSON escapes (same JSON value).
-    const tty = this.stream.isTTY;
-    const parts: Uint8Array[] = [];
-    for (const h of hits) {
-      if (tty && TERMINAL_UNSAFE_IN_JSON.test(h.raw)) parts.push(Buffer.from(h.raw.replace(TERMINAL_UNSAFE_IN_JSON_G, jsonEscape), 'utf8'), NL);
-      else parts.push(h.rawBytes ?? Buffer.from(h.raw, 'utf8'), NL);
-    }
-    status?.clear();
-    const ok = this.stream.write(Buffer.concat(parts));
-    status?.redraw();
-    if (!ok && !this.waiting) {
-      this.waiting = true;
-      this.engine.pauseReading();
-      this.stream.once('drain', () => { this.waiting = false; this.engine.resumeReading(); });
-    }
-  }
-
-  flush(): Promise<void> {
-    return new Promise((r) => { if (this.stream.writableNeedDrain) this.stream.once('drain', () => r()); else r(); });
-  }
+  return stoppedCode(engine) ?? EXIT.ok;
 }
 
 async function runMock(args: MockArgs): Promise<number> {

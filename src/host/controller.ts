@@ -11,6 +11,7 @@ import { FollowService } from './follow';
 import { HitsPanel } from './hitsPanel';
 import { channelLogger } from './log';
 import type { PanelBackend } from './panelBackend';
+import { RulesController } from './rulesDiagnostics';
 import { StatusBarController } from './statusBar';
 
 /** globalState key: per secret kind, the hosts the user confirmed may receive it (per profile, never per workspace). */
@@ -24,6 +25,8 @@ export interface LiveStreamApi {
   readonly service: StreamService;
   readonly activationMs: number;
   statusText(): string;
+  /** The status bar item's tooltip (Markdown source). */
+  statusTooltip(): string;
   readonly credentials: CredentialStore;
 }
 
@@ -36,6 +39,8 @@ export class Controller extends Disposable implements vscode.Disposable {
   readonly service: StreamService;
   readonly credentials: CredentialStore;
   readonly status: StatusBarController;
+  /** Tracking rules: checks every hit, Problems panel, "Show matching hits" (issue 13). */
+  readonly rules: RulesController;
   /** Follow my visitor, golden hits (issue 13). */
   readonly follow: FollowService;
   private readonly hitsEmitter = new vscode.EventEmitter<readonly StoredHit[]>();
@@ -57,6 +62,7 @@ export class Controller extends Disposable implements vscode.Disposable {
       windowLabel: label,
       settings: () => this.readSettings(),
       credentials: () => this.credentials.get(),
+      relayPassword: async () => this.credentials.relayPassword(),
       askTakeover: async (holders) => {
         const names = holders.map((h) => h.label).join(', ');
         const take = await vscode.window.showWarningMessage(
@@ -68,8 +74,17 @@ export class Controller extends Disposable implements vscode.Disposable {
       notify: (m) => void vscode.window.showInformationMessage(m),
       allowedHosts: (kind) => this.context.globalState.get<Record<string, string[]>>(ALLOWED_HOSTS_KEY, {})[kind] ?? [],
     });
-    this.status = new StatusBarController(() => this.service.snapshot());
+    // `rules` is created below: the first render runs before it exists.
+    this.status = new StatusBarController(() => this.service.snapshot(), () => this.rules?.tooltip());
     for (const d of [this.log, this.status, this.hitsEmitter, this.stateEmitter, this.resetEmitter]) this.register(d);
+    this.rules = this.register(new RulesController({
+      log: this.log,
+      hits: () => this.service.hits(),
+      myTraffic: () => this.service.myTraffic(),
+      onRechecked: () => this.resetEmitter.fire(),
+      onStats: () => this.status.render(),
+      showFiltered: (filter) => HitsPanel.createOrShow(context.extensionUri, this.backend(), (m) => this.log.warn(m)).showFilter(filter),
+    }));
 
     this.register(toDisposable(this.service.onState((s) => {
       this.status.render(s);
@@ -81,7 +96,8 @@ export class Controller extends Disposable implements vscode.Disposable {
         this.log.info(`State: ${s.state.kind}${'code' in s.state ? ` (${s.state.code})` : ''}${s.lastError ? `; last error ${s.lastError.code}: ${s.lastError.description}` : ''}`);
       }
     })));
-    this.register(toDisposable(this.service.onHits((h) => this.hitsEmitter.fire(h))));
+    // Rules first: the results travel with the hits the panel relays.
+    this.register(toDisposable(this.service.onHits((h) => { this.rules.check(h); this.hitsEmitter.fire(h); })));
     this.register(toDisposable(this.service.onReset(() => this.resetEmitter.fire())));
     void this.updateContext(this.service.snapshot());
     void this.credentials.has().then((has) => vscode.commands.executeCommand('setContext', 'liveStream.hasCredentials', has));
@@ -106,6 +122,7 @@ export class Controller extends Disposable implements vscode.Disposable {
       onState: this.stateEmitter.event,
       onReset: this.resetEmitter.event,
       bySeq: (seq) => s.bySeq(seq),
+      ruleFailures: (d) => this.rules.ruleFailures(d),
       oldestSeq: () => s.oldestSeq(),
       clear: () => s.clear(),
       connect: () => this.run(() => s.connect()),
@@ -116,7 +133,8 @@ export class Controller extends Disposable implements vscode.Disposable {
   }
 
   api(activationMs: number): LiveStreamApi {
-    return { service: this.service, activationMs, statusText: () => this.status.item.text, credentials: this.credentials };
+    const tooltip = () => { const t = this.status.item.tooltip; return typeof t === 'string' ? t : t?.value ?? ''; };
+    return { service: this.service, activationMs, statusText: () => this.status.item.text, statusTooltip: tooltip, credentials: this.credentials };
   }
 
   /** Parsed once per configuration change (the service reads settings often; problems are logged once). */
@@ -145,6 +163,11 @@ export class Controller extends Disposable implements vscode.Disposable {
         const go = await vscode.window.showInformationMessage('Live Stream credentials saved in secret storage.', 'Connect');
         if (go === 'Connect') await this.run(() => this.service.connect());
       }
+    });
+    reg('liveStream.setRelayPassword', async () => {
+      if (!(await this.credentials.setRelayPasswordInteractively())) return;
+      const go = await vscode.window.showInformationMessage('Team relay password saved in secret storage.', 'Connect');
+      if (go === 'Connect') await this.run(async () => { await this.service.disconnect(); await this.service.connect(); });
     });
     reg('liveStream.clearCredentials', async () => {
       await this.credentials.clear();

@@ -4,6 +4,7 @@ import { IMS_DEFAULTS } from '../session/settings';
 
 const TOKEN_KEY = 'liveStream.accessToken';
 const SECRET_KEY = 'liveStream.clientSecret';
+const RELAY_PASSWORD_KEY = 'liveStream.relay.password';
 
 /**
  * Credentials live in VS Code's SecretStorage (the OS keychain), never in
@@ -32,6 +33,7 @@ export class CredentialStore {
   async clear(): Promise<void> {
     await this.secrets.delete(TOKEN_KEY);
     await this.secrets.delete(SECRET_KEY);
+    await this.secrets.delete(RELAY_PASSWORD_KEY);
   }
 
   /** Stores a pasted access token (tests and the guided flow use this). */
@@ -46,6 +48,25 @@ export class CredentialStore {
     await c.update('auth.method', 'clientCredentials', vscode.ConfigurationTarget.Global);
     await c.update('auth.clientId', clientId.trim(), vscode.ConfigurationTarget.Global);
     if (scopes.trim() && scopes.trim() !== IMS_DEFAULTS.scopes) await c.update('auth.scopes', scopes.trim(), vscode.ConfigurationTarget.Global);
+  }
+
+  /** The team relay's Redis password (liveStream.source: relay). */
+  relayPassword(): Thenable<string | undefined> { return this.secrets.get(RELAY_PASSWORD_KEY); }
+
+  /** Asks for the team relay's Redis password; an empty answer removes it. Returns false when cancelled. */
+  async setRelayPasswordInteractively(): Promise<boolean> {
+    const pw = await vscode.window.showInputBox({
+      title: 'Live Stream: Team Relay (Redis) Password',
+      prompt: 'The password (or ACL user\'s password) of the relay\'s Redis; stored in VS Code secret storage, never in settings. Leave empty to remove it.',
+      password: true, ignoreFocusOut: true,
+    });
+    if (pw === undefined) return false;
+    await this.setRelayPassword(pw);
+    return true;
+  }
+
+  async setRelayPassword(pw: string): Promise<void> {
+    if (pw) await this.secrets.store(RELAY_PASSWORD_KEY, pw); else await this.secrets.delete(RELAY_PASSWORD_KEY);
   }
 
   /** The guided quick input. Returns false when the user cancelled. */

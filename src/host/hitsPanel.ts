@@ -10,7 +10,7 @@ import { buildPanelHtml } from '../shared/panelHtml';
 import { PanelRelay } from '../session/panelRelay';
 import { systemClock } from '../stream/clock';
 import {
-  PROTOCOL_VERSION, isWebviewToHost, wireHit,
+  PROTOCOL_VERSION, isHostToWebview, isWebviewToHost, wireHit,
   type HostToWebview, type WebviewToHost,
 } from '../shared/protocol';
 
@@ -101,6 +101,18 @@ export class HitsPanel extends Disposable {
     });
   }
 
+  /**
+   * Shows the hits matching `filter` (the Problems panel's "Show matching hits", issue 13).
+   * A fresh snapshot goes first, so rule results that changed since a hit was sent (an
+   * awaited hit that never arrived) are current; the message is checked like the webview will.
+   */
+  showFilter(filter: string): void {
+    const msg: HostToWebview = { type: 'setFilter', filter };
+    if (!isHostToWebview(msg)) { this.log(`hits panel: refused to send an invalid filter (${filter.length} characters)`); return; }
+    this.sendSnapshot();
+    this.post(msg);
+  }
+
   private onViewState(): void {
     const visible = this.panel.visible;
     if (visible === this.visible) return;
@@ -136,7 +148,7 @@ export class HitsPanel extends Disposable {
 
   private post(msg: HostToWebview): void {
     if (!this.ready) {
-      if (msg.type === 'exportResult' || msg.type === 'goldenHit') this.held.push(msg);
+      if (msg.type === 'exportResult' || msg.type === 'setFilter' || msg.type === 'goldenHit') this.held.push(msg);
       return;
     }
     this.send(msg);
@@ -220,7 +232,7 @@ export class HitsPanel extends Disposable {
   private async runExport(format: ExportFormat, filterText: string): Promise<void> {
     // Loaded on first export: keeps activation light.
     const [{ compileFilter }, { exportHits }] = await Promise.all([import('../analytics/filter/compileFilter'), import('../analytics/exportHits')]);
-    const compiled = compileFilter(filterText, { myTraffic: this.backend.myTraffic() });
+    const compiled = compileFilter(filterText, { myTraffic: this.backend.myTraffic(), ruleFailures: (d) => this.backend.ruleFailures?.(d) });
     if (!compiled.ok) {
       const error = `Invalid filter: ${compiled.error.message}`;
       void vscode.window.showErrorMessage(`Export: ${error}`);

@@ -23,6 +23,8 @@ export interface PanelBackend {
   readonly onState: vscode.Event<EngineSnapshot>;
   /** Hit buffer was cleared or resized: the panel must resend a snapshot. */
   readonly onReset: vscode.Event<void>;
+  /** The tracking-rule failures of a hit (by its data object), for `is:violation`/`rule:` in the export filter (issue 13). */
+  ruleFailures?(data: Record<string, unknown>): readonly { rule: string; kind: string }[] | undefined;
   /** A hit with its exact record text (for lossless copy). */
   bySeq(seq: number): StoredHit | undefined;
   clear(): void;

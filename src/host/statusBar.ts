@@ -9,7 +9,8 @@ export class StatusBarController extends Disposable implements vscode.Disposable
   private timer?: ReturnType<typeof setInterval>;
   private last?: EngineSnapshot;
 
-  constructor(private readonly snapshot: () => EngineSnapshot) {
+  /** `extraTooltip`: more Markdown under the engine's tooltip (the tracking rules' counts, issue 13). */
+  constructor(private readonly snapshot: () => EngineSnapshot, private readonly extraTooltip: () => string | undefined = () => undefined) {
     super();
     this.register(toDisposable(() => this.tick(false)));
     // An id and a name, so a user can hide it from the status bar's context menu.
@@ -26,7 +27,8 @@ export class StatusBarController extends Disposable implements vscode.Disposable
     const v = statusView(s, Date.now());
     this.item.text = v.text;
     this.item.accessibilityInformation = { label: v.ariaLabel, role: 'button' };
-    const md = new vscode.MarkdownString(v.tooltip, true);
+    const extra = this.extraTooltip();
+    const md = new vscode.MarkdownString(extra ? `${v.tooltip}\n\n---\n\n${extra}` : v.tooltip, true);
     md.isTrusted = { enabledCommands: [...TOOLTIP_COMMANDS] };
     this.item.tooltip = md;
     this.item.backgroundColor = v.background ? new vscode.ThemeColor(v.background) : undefined;

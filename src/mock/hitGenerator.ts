@@ -12,6 +12,12 @@ export interface HitGeneratorOptions {
   seed?: number;
   /** Every Nth hit carries hostile strings (XSS, RTL override, soft hyphen keys...). 0 = never. Default 25. */
   hostileEvery?: number;
+  /**
+   * Every Nth hit breaks a tracking rule (issue 13), in turn: an e-mail address in a prop, a card
+   * number in an eVar, a phone number in a prop, an eVar over 255 bytes, an event with value 0, a
+   * field Live Stream does not send. 0 = never. Default 17.
+   */
+  violationEvery?: number;
   /** Number of distinct visitors (stable visIdHigh/visIdLow each). Default 8. */
   visitors?: number;
   /** Report suites hits are spread over (first one gets most traffic). Default demoprod, demodev, demostage. */
@@ -171,6 +177,8 @@ const STEP = 0x9e3779b97f4a7c15n;
 export function createHitGenerator(opts: HitGeneratorOptions = {}): HitGenerator {
   const rng = new Rng(opts.seed ?? 1);
   const hostileEvery = Math.max(0, Math.floor(opts.hostileEvery ?? 25));
+  const violationEvery = Math.max(0, Math.floor(opts.violationEvery ?? 17));
+  let violationVariant = 0;
   const suites = opts.reportSuites?.length ? opts.reportSuites : ['demoprod', 'demodev', 'demostage'];
   const nVisitors = Math.max(1, Math.floor(opts.visitors ?? 8));
   const hitBase = rng.u64();
@@ -337,6 +345,8 @@ export function createHitGenerator(opts: HitGeneratorOptions = {}): HitGenerator
       visitPageNum: v.pageNum,
     };
     if (link) Object.assign(hit, link);
+    // Without drawing from the PRNG, so every other field stays what it was before rule violations existed.
+    if (violationEvery > 0 && n % violationEvery === 0) addViolation(hit, evars, props, events, violationVariant++);
     if (rng.chance(0.35)) {
       hit.mvvars = {
         '1': { m: { values: [`event_category:${section}`, `event_type:${kind}`, `source_platform:${v.device.operatingSystem}`], delim: 44 } },
@@ -369,6 +379,26 @@ export function createHitGenerator(opts: HitGeneratorOptions = {}): HitGenerator
     get lastVisitor() { return lastVisitor; },
     get count() { return n; },
   };
+}
+
+/** Values that break the built-in tracking rules (src/analytics/rules/detectors.ts). Exported for tests. */
+export const VIOLATIONS = {
+  email: 'jane.doe@example.com',
+  card: '4111 1111 1111 1111',
+  phone: '+41 44 668 18 00',
+  longEvar: `long value ${'ü'.repeat(130)}`,
+  unknownField: 'experimentalField',
+} as const;
+
+function addViolation(hit: Record<string, Json>, evars: Record<string, Json>, props: Record<string, Json>, events: Record<string, EventValue[]>, variant: number): void {
+  switch (variant % 6) {
+    case 0: props.prop9 = `newsletter signup ${VIOLATIONS.email}`; break;
+    case 1: evars.evar8 = `paid with ${VIOLATIONS.card}`; break;
+    case 2: props.prop10 = `callback ${VIOLATIONS.phone}`; break;
+    case 3: evars.evar6 = VIOLATIONS.longEvar; break;
+    case 4: events.event7 = ev(0); break;
+    default: hit[VIOLATIONS.unknownField] = 'on'; break;
+  }
 }
 
 const HOSTILE_PAGE_NAMES = [

@@ -76,6 +76,10 @@ export interface MockServerOptions {
   pool?: number;
 }
 
+/** From this rate on (set at run time), records come from a pool: see setRate. */
+const FIREHOSE_RATE = 2000;
+const FIREHOSE_POOL = 2000;
+
 /** Largest `pool`: 10 000 records of ~1.5 KB is 15 MB. */
 export const MAX_POOL = 10_000;
 
@@ -197,7 +201,7 @@ export class MockLiveStreamServer {
   private portValue = 0;
 
   private readonly eol: string;
-  private readonly flushEvery: number;
+  private readonly minFlushEvery: number;
   private readonly chunkBytes: number;
   private readonly ghostMs: number;
   private readonly defaultMax: number;
@@ -219,7 +223,7 @@ export class MockLiveStreamServer {
     this.gen = createHitGenerator({ ...opts.generator, seed: opts.seed ?? opts.generator?.seed });
     this.rateValue = checkRate(opts.rate ?? 5);
     this.eol = opts.crlf === false ? '\n' : '\r\n';
-    this.flushEvery = Math.max(1, Math.floor(opts.flushEveryRecords ?? 1));
+    this.minFlushEvery = Math.max(1, Math.floor(opts.flushEveryRecords ?? 1));
     this.chunkBytes = Math.max(0, Math.floor(opts.chunkBytes ?? 0));
     this.ghostMs = Math.max(0, (opts.ghostSeconds ?? 0) * 1000);
     this.defaultMax = opts.maxConnections ?? 1;
@@ -227,12 +231,7 @@ export class MockLiveStreamServer {
     this.maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.replay = new Ring(Math.max(0, Math.floor(opts.replayOnReconnect ?? 5)));
     this.backlog = new Ring(Math.max(0, Math.floor(opts.backlogMax ?? 1000)));
-    const poolSize = Math.min(MAX_POOL, Math.max(0, Math.floor(opts.pool ?? 0)));
-    for (let i = 0; i < poolSize; i++) {
-      const text = this.gen.next(Date.now());
-      const m = /"hitIdLow":(\d+)/.exec(text);
-      if (m) this.pool.push({ before: text.slice(0, m.index + 11), after: text.slice(m.index + m[0].length) });
-    }
+    this.fillPool(Math.min(MAX_POOL, Math.max(0, Math.floor(opts.pool ?? 0))));
 
     this.server = http.createServer((req, res) => this.onHttpRequest(req, res));
     this.server.on('connection', (socket: net.Socket) => {
@@ -340,7 +339,26 @@ export class MockLiveStreamServer {
     this.lastTick = Date.now();
     this.due = 0;
   }
-  setRate(n: number): void { this.rateValue = checkRate(n); }
+  setRate(n: number): void {
+    this.rateValue = checkRate(n);
+    // Firehose rates (the demo raised to thousands per second): generation must not be the
+    // bottleneck, nor load the thread it shares (the demo runs in the extension host).
+    if (this.rateValue >= FIREHOSE_RATE && this.pool.length === 0) this.fillPool(FIREHOSE_POOL);
+  }
+
+  /** Gzip flushes per record: as configured, and at high rates at most ~500 flushes/s (each costs a deflate call and a write). */
+  private get flushEvery(): number {
+    return Math.max(this.minFlushEvery, Math.ceil(this.rateValue / 500));
+  }
+
+  /** Pre-generates `n` records, resent with unique ids (pool mode). */
+  private fillPool(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const text = this.gen.next(Date.now());
+      const m = /"hitIdLow":(\d+)/.exec(text);
+      if (m) this.pool.push({ before: text.slice(0, m.index + 11), after: text.slice(m.index + m[0].length) });
+    }
+  }
 
   /** Sends `text` as one record (plus the line ending) to every active stream at once. Returns how many streams got it. */
   inject(text: string): number {

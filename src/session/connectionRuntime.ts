@@ -5,5 +5,8 @@
  * does not pay for parsing the HTTP stack.
  */
 export { LiveStreamEngine } from '../stream/liveStreamEngine';
-export { MockLiveStreamServer } from '../mock/mockServer';
+export { startDemoServer } from '../mock/demoServerHandle';
 export { ImsTokenProvider, StaticTokenProvider } from '../stream/tokens';
+export { RelayViewer } from '../relay/relayViewer';
+export { parseRedisUrl } from '../relay/redisTarget';
+export { defaultStreamKey } from '../relay/relayKeys';

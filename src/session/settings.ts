@@ -24,6 +24,12 @@ export interface Settings {
   scopes: string;
   /** Hosts the user allowed to receive credentials (application scope: never from a workspace). */
   trustedHosts: string[];
+  /** Where hits come from: Adobe directly, or a team relay through Redis. */
+  source: 'adobe' | 'relay';
+  /** The team relay's Redis URL (no password). */
+  relayUrl: string;
+  /** The relay's Redis Stream key ('' = derived). */
+  relayKey: string;
 }
 
 interface PropSchema {
@@ -44,10 +50,11 @@ const KEYS: Record<keyof Settings, string> = {
   idleTimeoutSeconds: 'idleTimeoutSeconds', autoReconnect: 'autoReconnect', maxHits: 'maxHits', myTraffic: 'myTraffic',
   authMethod: 'auth.method', clientId: 'auth.clientId', imsUrl: 'auth.imsUrl', scopes: 'auth.scopes',
   trustedHosts: 'trustedHosts',
+  source: 'source', relayUrl: 'relay.url', relayKey: 'relay.key',
 };
 
 /** Settings whose change needs a reconnect to take effect. */
-export const RECONNECT_KEYS: readonly (keyof Settings)[] = ['streamUrl', 'maxConnections', 'reset', 'smoothing', 'smoothingBucketSize', 'idleTimeoutSeconds', 'authMethod', 'clientId', 'imsUrl', 'scopes', 'trustedHosts'];
+export const RECONNECT_KEYS: readonly (keyof Settings)[] = ['streamUrl', 'maxConnections', 'reset', 'smoothing', 'smoothingBucketSize', 'idleTimeoutSeconds', 'authMethod', 'clientId', 'imsUrl', 'scopes', 'trustedHosts', 'source', 'relayUrl', 'relayKey'];
 
 export interface SettingsProblem {
   /** Full setting id, e.g. `liveStream.maxConnections`. */

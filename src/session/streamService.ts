@@ -9,7 +9,8 @@ import { escapeControls } from '../shared/escapeControls';
 import { shouldLog, type Logger } from '../stream/logger';
 import { Disposable, disposeAll, toDisposable, type IDisposable } from '../shared/dispose';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
-import type { MockLiveStreamServer } from '../mock/mockServer';
+import type { DemoServer } from '../mock/demoServerHandle';
+import type { HitSource } from './hitSource';
 import { IMS_DEFAULTS, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
 import { assertTrustedFor } from '../stream/credentialHosts';
 import { ConfigError, UntrustedHostError, UserError, type SecretKind } from '../stream/errors';
@@ -44,6 +45,8 @@ export interface ServiceDeps {
   leaseTtlMs?: number;
   /** Engine overrides for tests (e.g. a dispatcher). */
   engineOverrides?: Partial<EngineOptions>;
+  /** The team relay's Redis password (secret storage), for `liveStream.source: relay`. */
+  relayPassword?(): Promise<string | undefined>;
   /** Options for the embedded demo server. */
   demo?: { rate?: number; ghostSeconds?: number };
   /** Hit store limits for tests (byte budget, per-record limit); defaults in hitStore.ts. */
@@ -70,9 +73,13 @@ export class StreamService extends Disposable {
   private engineKey = '';
   private lease?: ConnectionLease;
   private run?: Promise<void>;
-  private demo?: MockLiveStreamServer;
-  private demoStarting?: Promise<MockLiveStreamServer>;
-  private mode: 'stream' | 'demo' = 'stream';
+  private demo?: DemoServer;
+  private demoStarting?: Promise<DemoServer>;
+  private mode: 'stream' | 'demo' | 'relay' = 'stream';
+  /** The team relay viewer (liveStream.source: relay), kept across disconnects so it resumes from its last id. */
+  private source?: HitSource;
+  private sourceKey = '';
+  private readonly sourceSubs: IDisposable[] = [];
   private readonly stateL = new Set<Listener<EngineSnapshot>>();
   private readonly hitsL = new Set<Listener<StoredHit[]>>();
   private readonly resetL = new Set<Listener<void>>();
@@ -102,7 +109,7 @@ export class StreamService extends Disposable {
   onReset(l: Listener<void>): () => void { this.resetL.add(l); return () => this.resetL.delete(l); }
 
   get isDemo(): boolean { return this.mode === 'demo'; }
-  get demoServer(): MockLiveStreamServer | undefined { return this.demo; }
+  get demoServer(): DemoServer | undefined { return this.demo; }
   /** True while connecting, connected or waiting to reconnect. */
   get isActive(): boolean { return !!this.run; }
 
@@ -128,7 +135,7 @@ export class StreamService extends Disposable {
   }
 
   snapshot(): EngineSnapshot {
-    const e = this.engine?.snapshot() ?? { streamUrl: this.describeTarget(), state: { kind: 'idle' as const }, stats: { received: 0, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 0 } };
+    const e = (this.mode === 'relay' ? this.source?.snapshot() : undefined) ?? this.engine?.snapshot() ?? { streamUrl: this.describeTarget(), state: { kind: 'idle' as const }, stats: { received: 0, duplicates: 0, malformed: 0, oversized: 0, hitsPerSecond: 0 } };
     // The hit store's refusals and placeholders count with the engine's.
     const s = { ...e, stats: { ...e.stats, oversized: e.stats.oversized + this.store.refused, placeholders: this.store.placeholders } };
     if (this.load.fallingBehind && s.state.kind === 'connected') s.stats.fallingBehind = true;
@@ -141,6 +148,7 @@ export class StreamService extends Disposable {
 
   /** Connects to the configured stream. Throws UserError for what the user must fix (nothing is sent then). */
   async connect(opts: { force?: boolean } = {}): Promise<void> {
+    if (this.deps.settings().settings.source === 'relay') return this.connectRelay();
     if (this.run && this.mode === 'stream') { if (opts.force) this.engine?.connectNow(); return; }
     if (this.run) await this.disconnect();
     const { settings, problems } = this.deps.settings();
@@ -161,12 +169,48 @@ export class StreamService extends Disposable {
   async connectDemo(opts: { force?: boolean } = {}): Promise<void> {
     if (this.run && this.mode === 'demo') { if (opts.force) this.engine?.connectNow(); return; }
     if (this.run) await this.disconnect();
-    const { MockLiveStreamServer } = await runtime();
-    this.demoStarting ??= MockLiveStreamServer.start({ rate: this.deps.demo?.rate ?? 8, ghostSeconds: this.deps.demo?.ghostSeconds ?? 20, replayOnReconnect: 5, log: (l) => this.deps.log.debug(`demo: ${l}`) });
+    const { startDemoServer } = await runtime();
+    // In its own worker thread: at firehose rates its generation must not load this one.
+    this.demoStarting ??= startDemoServer({ rate: this.deps.demo?.rate ?? 8, ghostSeconds: this.deps.demo?.ghostSeconds ?? 20, replayOnReconnect: 5 }, (l) => this.deps.log.debug(`demo: ${l}`));
     this.demo = await this.demoStarting;
     const { settings } = this.deps.settings();
     this.mode = 'demo';
     await this.startEngine({ url: this.demo.streamUrl, maxConnections: 1 }, settings, undefined, undefined, !!opts.force);
+  }
+
+  /**
+   * Reads a team relay's Redis Stream (liveStream.source: relay): the last
+   * maxHits entries, then live. No Adobe connection, lease or cooldown here.
+   */
+  private async connectRelay(): Promise<void> {
+    if (this.run && this.mode === 'relay') return;
+    if (this.run) await this.disconnect();
+    const { settings } = this.deps.settings();
+    if (!settings.relayUrl) throw new UserError('No team relay: set liveStream.relay.url to the relay\'s Redis (redis://host:port/db), or set liveStream.source back to adobe.', 'settings', 'liveStream.relay.url');
+    const { RelayViewer, parseRedisUrl, defaultStreamKey } = await runtime();
+    const password = await this.deps.relayPassword?.();
+    let target;
+    try { target = parseRedisUrl(settings.relayUrl, password); } catch (e) {
+      throw new UserError(`liveStream.relay.url: ${(e as Error).message}`, 'settings', 'liveStream.relay.url');
+    }
+    const key = settings.relayKey || (settings.streamUrl ? defaultStreamKey(settings.streamUrl) : 'livestream:demo');
+    const id = JSON.stringify([settings.relayUrl, key, password ?? '']);
+    if (!this.source || this.sourceKey !== id) {
+      disposeAll(this.sourceSubs);
+      await this.source?.dispose();
+      if (this.isDisposed) return;
+      const viewer: HitSource = new RelayViewer({ target, key, history: this.store.capacity, log: this.deps.log });
+      this.source = viewer;
+      this.sourceKey = id;
+      this.sourceSubs.push(toDisposable(viewer.onHits((hits) => this.keep(hits))), toDisposable(viewer.onState(() => this.emitState())));
+      this.deps.log.info(`Reading the team relay at ${target.display}, key ${key}.`);
+    }
+    this.mode = 'relay';
+    this.clock.clearTimeout(this.afterStopTimer);
+    this.afterStopUntil = 0;
+    this.load.start();
+    this.run = this.source.start().finally(() => { this.run = undefined; this.load.stop(); this.emitState(); });
+    this.emitState();
   }
 
   /** Skips the current cooldown (the only way around it). */
@@ -177,6 +221,12 @@ export class StreamService extends Disposable {
   /** Closes the connection; the loss time is recorded so any window waits out the cooldown. */
   async disconnect(reason?: string): Promise<void> {
     const run = this.run;
+    if (this.mode === 'relay' && this.source && run) {
+      await this.source.stop(reason);
+      await run.catch(() => undefined);
+      this.emitState();
+      return;
+    }
     if (!this.engine || !run) return;
     await this.engine.stop(reason);
     await run.catch(() => undefined);
@@ -197,6 +247,8 @@ export class StreamService extends Disposable {
     super.dispose(); // from here on: no after-stop countdown, no new engine
     await this.disconnect('VS Code closed the window.');
     await this.retireEngine();
+    disposeAll(this.sourceSubs);
+    await this.source?.dispose();
     this.lease?.release();
     await this.demo?.close();
   }

@@ -3,6 +3,8 @@
  * header and the CLI's stderr lines are all rendered from exactly this.
  */
 
+import type { HitRuleResult } from '../analytics/rules/checker';
+
 /** One hit as the UI sees it. */
 export interface Hit {
   /** Monotonic receipt sequence number: a stable row key. */
@@ -23,6 +25,8 @@ export interface Hit {
    * The host keeps the exact record text for copy and export.
    */
   omitted?: OmittedHit;
+  /** Tracking-rule results (issue 13), set by the host's rules checker as the hit arrives; absent without rules. */
+  rules?: HitRuleResult;
 }
 
 /** Why a kept hit is shown as a placeholder row instead of its fields. */
@@ -115,4 +119,28 @@ export interface EngineSnapshot {
   state: ConnectionState;
   lastError?: LastError;
   stats: EngineStats;
+  /** Set when the hits come from a team relay (Redis) instead of Adobe: `state` is then this viewer's Redis connection. */
+  relay?: RelayView;
+}
+
+/** A viewer of a team relay: its own Redis connection plus what the relay publishes about its Adobe connection. */
+export interface RelayView {
+  /** `redis[s]://host:port/db` (never with a password). */
+  redisUrl: string;
+  /** The Redis Stream key. */
+  key: string;
+  /** This viewer's Redis connection. */
+  redis: 'connecting' | 'connected' | 'reconnecting' | 'failed';
+  /** Why the Redis connection is not up (secret-free). */
+  redisError?: string;
+  /** The relay's Adobe connection state ('connected', 'cooldown', …), 'none' when no relay has published a status, 'silent' when its heartbeat stopped. */
+  relayState: string;
+  /** When the relay's cooldown ends (ms), while it cools down. */
+  relayUntil?: number;
+  relayLastErrorCode?: string;
+  relayLastErrorDescription?: string;
+  relayHitsPerSecond?: number;
+  /** Hits the relay dropped because Redis was unreachable too long. */
+  relayDropped?: number;
+  leader?: string;
 }

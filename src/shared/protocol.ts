@@ -10,9 +10,15 @@
  */
 import { EXPORT_FORMATS, type ExportFormat } from '../analytics/exportFormat';
 import { hasOwn, isRecord, type Rec } from '../analytics/recordAccess';
+import { isHitRuleResult, wireRules } from './rulesWire';
 import { isFollowableId } from '../analytics/visitorIds';
 import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from './model';
 
+/**
+ * Issue 13 added `Hit.rules` (optional) and `setFilter` without a bump: both
+ * are additive, host and webview ship in one bundle, and a page restored from
+ * an older version logs and ignores a message it does not know.
+ */
 export const PROTOCOL_VERSION = 1;
 
 
@@ -70,6 +76,12 @@ export interface ExportResultMessage {
   error?: string;
 }
 
+/** Replace the filter text (the Problems panel's "Show matching hits": `rule:<id>/<kind>`); held until `ready`. */
+export interface SetFilterMessage {
+  type: 'setFilter';
+  filter: string;
+}
+
 // ---- issue 13: follow my visitor, golden hits (host → webview)
 
 /** The followed visitors (`liveStream.myTraffic`) changed, or the page just became ready; sent after every snapshot. */
@@ -86,7 +98,7 @@ export interface GoldenListMessage { type: 'goldenList'; names: string[]; skippe
 /** Answer to `loadGolden` (or a just saved golden hit): the record parsed losslessly, or why it could not be read. */
 export interface GoldenHitMessage { type: 'goldenHit'; name: string; data?: Record<string, unknown>; error?: string }
 
-export type HostToWebview = SnapshotMessage | HitsMessage | StateMessage | ClearedMessage | ExportResultMessage
+export type HostToWebview = SnapshotMessage | HitsMessage | StateMessage | ClearedMessage | ExportResultMessage | SetFilterMessage
   | FollowStateMessage | GoldenListMessage | GoldenHitMessage;
 
 // ---------------------------------------------------------------- webview → host
@@ -191,7 +203,7 @@ export function isWebviewToHost(msg: unknown): msg is WebviewToHost {
 /** Shape of one hit; `data` is only checked to be a plain object (its content is untrusted text by design). */
 export function isHit(v: unknown): v is Hit {
   return isRecord(v) && isSeq(v.seq) && typeof v.key === 'string' && isFiniteNum(v.receivedAt) && isRecord(v.data)
-    && (v.omitted === undefined || isOmitted(v.omitted));
+    && (v.omitted === undefined || isOmitted(v.omitted)) && (v.rules === undefined || isHitRuleResult(v.rules));
 }
 
 function isOmitted(v: unknown): v is OmittedHit {
@@ -206,11 +218,13 @@ function isOmitted(v: unknown): v is OmittedHit {
  * `postMessage` throw and take the rest of its batch with it.
  */
 export function wireHit(h: Hit): Hit {
-  if (!h.omitted) return { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
+  if (!h.omitted) return h.rules ? { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data, rules: wireRules(h.rules) } : { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
   const data: Record<string, unknown> = {};
   const t = h.data.timeGMT;
   if (typeof t === 'number' || typeof t === 'string' && t.length <= 32) data.timeGMT = t;
-  return { seq: h.seq, key: h.key.slice(0, 64), receivedAt: h.receivedAt, data, omitted: { reason: h.omitted.reason, bytes: h.omitted.bytes } };
+  const placeholder: Hit = { seq: h.seq, key: h.key.slice(0, 64), receivedAt: h.receivedAt, data, omitted: { reason: h.omitted.reason, bytes: h.omitted.bytes } };
+  if (h.rules) placeholder.rules = wireRules(h.rules);
+  return placeholder;
 }
 
 function isHitArray(v: unknown): v is Hit[] {
@@ -261,6 +275,8 @@ export function isHostToWebview(msg: unknown): msg is HostToWebview {
       return isEngineSnapshot(msg.engine) && isFiniteNum(msg.now);
     case 'cleared':
       return true;
+    case 'setFilter':
+      return hasOnlyKeys(msg, ['type', 'filter']) && isStr(msg.filter, LIMITS.filterChars);
     case 'exportResult':
       return (msg.outcome === 'done' || msg.outcome === 'cancelled' || msg.outcome === 'error') && isExportFormat(msg.format)
         && Number.isSafeInteger(msg.count) && (msg.path === undefined || isStr(msg.path)) && (msg.error === undefined || isStr(msg.error));

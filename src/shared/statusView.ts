@@ -1,5 +1,5 @@
 import { escapeControls } from './escapeControls';
-import type { EngineSnapshot, EngineStats } from './model';
+import type { EngineSnapshot, EngineStats, RelayView } from './model';
 
 /**
  * The status bar as a pure function of the engine model (rust-analyzer's
@@ -72,6 +72,7 @@ function timeOf(ms: number): string {
 }
 
 export function statusView(s: EngineSnapshot, now: number): StatusView {
+  if (s.relay) return relayStatusView(s, s.relay, now);
   const st = s.state;
   const err = s.lastError;
   // The last error code stays visible until the next successful connection.
@@ -122,5 +123,63 @@ export function statusView(s: EngineSnapshot, now: number): StatusView {
   if (st.kind === 'idle' || st.kind === 'stopped') links.push('[Connect](command:liveStream.connect)', '[Demo](command:liveStream.connectDemo)');
   links.push('[Show Hits](command:liveStream.showHits)', '[Show Log](command:liveStream.showLog)');
   lines.push('', links.join(' · '));
+  return { text, tooltip: lines.join('  \n'), background, ariaLabel: label };
+}
+
+/** The relay's state in a few words ("connected", "cooling down 42 s", "silent"). */
+function relayStateText(r: RelayView, now: number): string {
+  switch (r.relayState) {
+    case 'none': return 'no relay running';
+    case 'silent': return 'relay silent';
+    case 'released': return 'relay stopped';
+    case 'cooldown': return r.relayUntil ? `relay cooling down ${formatCountdown(r.relayUntil - now)}` : 'relay cooling down';
+    default: return `relay ${r.relayState}`;
+  }
+}
+
+/**
+ * A viewer of a team relay: "via relay" with the relay's Adobe state and last
+ * error code, plus this window's own Redis connection. Warning background
+ * when the relay is not connected to Adobe; error background when Redis
+ * refused this window (wrong password).
+ */
+function relayStatusView(s: EngineSnapshot, r: RelayView, now: number): StatusView {
+  const st = s.state;
+  const code = r.relayLastErrorCode && r.relayState !== 'connected' ? ` ${r.relayLastErrorCode}` : '';
+  const relayText = relayStateText(r, now);
+  let text: string;
+  let background: StatusView['background'];
+  if (st.kind === 'stopped' && st.code === 'user' || st.kind === 'idle') {
+    text = '$(debug-disconnect) Live Stream via relay';
+  } else if (r.redis === 'failed') {
+    text = '$(error) Live Stream via relay: Redis refused';
+    background = 'statusBarItem.errorBackground';
+  } else if (r.redis !== 'connected') {
+    text = `$(loading~spin) Live Stream via relay: Redis ${r.redis}`;
+    background = 'statusBarItem.warningBackground';
+  } else if (r.relayState === 'connected') {
+    text = `$(broadcast) Live Stream via relay ${formatRate(s.stats.hitsPerSecond)}/s`;
+  } else {
+    text = `$(broadcast) Live Stream via relay: ${r.relayState === 'cooldown' ? '$(watch) ' : ''}${relayText}${code}`;
+    background = 'statusBarItem.warningBackground';
+  }
+  const lines: string[] = [];
+  lines.push(`**Live Stream via relay** · ${escapeMarkdown(r.redisUrl)} · key ${escapeMarkdown(r.key)}`, '');
+  lines.push(`This window's Redis connection: ${escapeMarkdown(r.redis)}${r.redisError ? ` — ${escapeMarkdown(escapeControls(r.redisError.slice(0, 300)))}` : ''}`);
+  lines.push(`Relay (Adobe connection): ${escapeMarkdown(relayText)}${r.leader ? ` · leader ${escapeMarkdown(escapeControls(r.leader))}` : ''}`);
+  if (r.relayHitsPerSecond !== undefined && r.relayState === 'connected') lines.push(`Relay rate: ${formatRate(r.relayHitsPerSecond)} hits/s`);
+  if (r.relayDropped) lines.push(`**Relay dropped ${r.relayDropped} hits** while Redis was unreachable (its buffer was full).`);
+  if (r.relayLastErrorCode) {
+    lines.push('', `Relay's last Adobe error: **${escapeMarkdown(r.relayLastErrorCode)}**${r.relayState === 'connected' ? ' (resolved)' : ''}`);
+    if (r.relayLastErrorDescription) lines.push(`> ${escapeMarkdown(escapeControls(r.relayLastErrorDescription.slice(0, 300)))}`);
+  }
+  lines.push('', `Hits received in this window: ${s.stats.received} · duplicates dropped: ${s.stats.duplicates}${problemCounts(s.stats).map((p) => ` · ${p}`).join('')}`);
+  lines.push('', 'No Adobe cooldown applies to this window: it reads the relay, never Adobe.');
+  const links: string[] = [];
+  if (st.kind === 'idle' || st.kind === 'stopped') links.push('[Connect](command:liveStream.connect)');
+  else links.push('[Disconnect](command:liveStream.disconnect)');
+  links.push('[Show Hits](command:liveStream.showHits)', '[Show Log](command:liveStream.showLog)');
+  lines.push('', links.join(' · '));
+  const label = text.replace(/\$\([^)]*\)\s?/g, '');
   return { text, tooltip: lines.join('  \n'), background, ariaLabel: label };
 }

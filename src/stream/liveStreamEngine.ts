@@ -222,7 +222,7 @@ export class LiveStreamEngine {
   private recordPipeline(): RecordPipeline {
     if (this.pipeline) return this.pipeline;
     const o = {
-      processor: { dedupeWindow: this.opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW, dedupeBytes: this.opts.dedupeBytes ?? DEFAULT_DEDUPE_BYTES, measure: !!this.opts.measureHits },
+      processor: { dedupeWindow: this.opts.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW, dedupeBytes: this.opts.dedupeBytes ?? DEFAULT_DEDUPE_BYTES, measure: !!this.opts.measureHits, keyOnly: !!this.opts.keepRawBytes && !this.opts.measureHits },
       maxRecordBytes: this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       keepRawBytes: !!this.opts.keepRawBytes,
       log: this.log,

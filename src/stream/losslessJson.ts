@@ -129,3 +129,44 @@ export function hitKey(rec: Record<string, unknown>): string {
   }
   return '';
 }
+
+/**
+ * The dedupe key of a record already checked with `JSON.parse` (`rec`),
+ * without restoring every long integer: only hitIdHigh/hitIdLow are read back
+ * from the text. For consumers that keep the record's bytes, not its data (the
+ * CLI). Returns undefined unless the case is unambiguous (each name occurs
+ * exactly once in the text, no \u escapes that could spell a name, and the
+ * digits are the parsed top-level value); the caller then uses parseRecord.
+ */
+export function fastHitKey(rec: Record<string, unknown>, text: string): string | undefined {
+  if (text.includes('\\u')) return undefined;
+  const hi = idDigits(rec, text, 'hitIdHigh');
+  if (hi === undefined) return undefined;
+  const lo = idDigits(rec, text, 'hitIdLow');
+  if (lo === undefined) return undefined;
+  return hi === '' || lo === '' ? '' : `${hi}:${lo}`;
+}
+
+/** The exact digits of a top-level integer id field, '' when the record has none, undefined when unsure. */
+function idDigits(rec: Record<string, unknown>, text: string, name: string): string | undefined {
+  const v = Object.prototype.hasOwnProperty.call(rec, name) ? rec[name] : undefined;
+  const needle = `"${name}"`;
+  const at = text.indexOf(needle);
+  if (v === undefined) return at === -1 ? '' : undefined;
+  if (typeof v === 'string') return undefined; // quoted ids: the slow path keeps them as they are
+  if (typeof v !== 'number' || at === -1 || text.indexOf(needle, at + 1) !== -1) return undefined;
+  let i = at + needle.length;
+  while (isWs(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== 58) return undefined; // :
+  i++;
+  while (isWs(text.charCodeAt(i))) i++;
+  const start = i;
+  if (text.charCodeAt(i) === 45) i++; // -
+  while (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  const digits = text.slice(start, i);
+  const next = text.charCodeAt(i);
+  if (digits === '' || digits === '-' || next === 46 || next === 101 || next === 69) return undefined; // . e E: not an integer literal
+  if (Number(digits) !== v) return undefined;
+  // As parseRecord writes it: the text's digits for long literals, the number's own digits otherwise (-0 is "0").
+  return digits.length - (digits.charCodeAt(0) === 45 ? 1 : 0) >= 16 ? digits : String(v);
+}

@@ -84,6 +84,13 @@ export class InlinePipeline implements RecordPipeline {
       record: (text, bytes) => {
         const r = this.processor.process(text);
         if (!r) return;
+        if (o.processor.keyOnly) {
+          // Only the id was restored losslessly: `data` is parsed again, losslessly, if anyone reads it.
+          const lazy = new PipelinedHit(r.key, bytes);
+          if (o.keepRawBytes) lazy.rawBytes = bytes;
+          this.batch.push(lazy);
+          return;
+        }
         const hit: StoredHit = { seq: 0, key: r.key, receivedAt: 0, data: r.data, raw: text };
         if (o.keepRawBytes) hit.rawBytes = bytes;
         if (r.measured) {
@@ -224,6 +231,7 @@ export class WorkerPipeline implements RecordPipeline {
   private start(): void {
     const w = spawnWorker(this.script);
     this.worker = w;
+    this.reffed = true;
     const ack = this.replayStart();
     const init: WorkerInit = { t: 'init', processor: this.o.processor, maxRecordBytes: this.o.maxRecordBytes, flushMs: this.flushMs, offset: ack, seed: this.recentKeys() };
     w.postMessage(init);
@@ -232,8 +240,7 @@ export class WorkerPipeline implements RecordPipeline {
     w.on('message', (m: BatchMessage) => { if (this.worker === w) this.onBatch(m); });
     w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
     w.on('exit', (code) => { if (this.worker === w) this.died(`exit code ${code}`); });
-    // The worker keeps the process alive only while someone waits for it (drain), not when idle.
-    if (this.drains.size === 0) w.unref();
+    this.updateRef();
   }
 
   /** Where a restarted worker begins: the last acknowledged record boundary (the replay holds everything after it). */
@@ -307,6 +314,7 @@ export class WorkerPipeline implements RecordPipeline {
     this.sent += chunk.length;
     const copy = new Uint8Array(chunk);
     this.worker?.postMessage({ t: 'chunk', buf: copy } satisfies ToWorker, [copy.buffer]);
+    this.updateRef();
     if (!this.paused && this.sent - this.processed > BACKLOG_HIGH) {
       this.paused = true;
       this.pausedAt = performance.now();
@@ -324,7 +332,7 @@ export class WorkerPipeline implements RecordPipeline {
     const id = this.nextDrain++;
     return new Promise((resolve) => {
       this.drains.set(id, resolve);
-      this.worker?.ref();
+      this.updateRef();
       this.worker?.postMessage({ t: 'flush', id } satisfies ToWorker);
     });
   }
@@ -372,14 +380,28 @@ export class WorkerPipeline implements RecordPipeline {
     if (m.flushId !== undefined) {
       // A flush answers for every earlier one too (the worker handles them in order).
       for (const [id, resolve] of this.drains) if (id <= m.flushId) { resolve(); this.drains.delete(id); }
-      if (this.drains.size === 0) this.worker?.unref();
     }
+    this.updateRef();
     if (this.paused && this.sent - this.processed < BACKLOG_LOW) this.resumeIfPaused();
   }
 
   get heldBackMs(): number {
     return this.heldBackTotal + (this.paused ? performance.now() - this.pausedAt : 0);
   }
+
+  /**
+   * The worker keeps the process alive while it has work or someone waits for
+   * it, and only then: with reading paused for its backlog, nothing else may
+   * hold the event loop (a CLI would exit mid-stream), and an idle worker must
+   * not keep a finished CLI running.
+   */
+  private updateRef(): void {
+    const busy = this.sent > this.acked || this.drains.size > 0;
+    if (busy === this.reffed || !this.worker) return;
+    this.reffed = busy;
+    if (busy) this.worker.ref(); else this.worker.unref();
+  }
+  private reffed = true;
 
   private resumeIfPaused(): void {
     if (this.paused) this.heldBackTotal += performance.now() - this.pausedAt;

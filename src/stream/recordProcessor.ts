@@ -8,7 +8,7 @@ import { escapeControls } from '../shared/escapeControls';
 import { KeyNames, measureData, topLevelScalars } from '../shared/measure';
 import type { OmittedHit } from '../shared/model';
 import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_CHARS } from './dedupe';
-import { hitKey, parseRecord } from './losslessJson';
+import { fastHitKey, hitKey, parseRecord, RecordParseError } from './losslessJson';
 import { shouldLog } from './logger';
 
 export interface ProcessorOptions {
@@ -16,6 +16,12 @@ export interface ProcessorOptions {
   dedupeBytes?: number;
   /** Measure each kept hit for the host's store (the CLI keeps no hits and skips it). */
   measure?: boolean;
+  /**
+   * The consumer keeps each record's bytes, not its parsed data (the CLI): the
+   * record is still checked with JSON.parse, but only its id is restored
+   * losslessly (fastHitKey), not every long integer.
+   */
+  keyOnly?: boolean;
 }
 
 /** Counters of what was not delivered; the engine adds them into its model. */
@@ -58,8 +64,15 @@ export class RecordProcessor {
   /** The record's hit, or undefined when it is malformed, has an invalid id or is a duplicate (counted). */
   process(text: string): ProcessedRecord | undefined {
     let data: Record<string, unknown>;
+    let key: string | undefined;
     try {
-      data = parseRecord(text);
+      if (this.opts.keyOnly) {
+        data = quickParse(text);
+        key = fastHitKey(data, text);
+        if (key === undefined) data = parseRecord(text);
+      } else {
+        data = parseRecord(text);
+      }
     } catch (e) {
       this.counts.malformed++;
       // Log the first few, then every 100th, so a broken stream cannot flood the log.
@@ -69,7 +82,7 @@ export class RecordProcessor {
       }
       return undefined;
     }
-    const key = hitKey(data);
+    key ??= hitKey(data);
     if (key.length > MAX_HIT_KEY_CHARS) {
       // Not a Live Stream id (two 64-bit decimals, ≤ 41 characters): remembering
       // such keys is how a hostile stream would fill the dedupe window.
@@ -94,4 +107,16 @@ export class RecordProcessor {
     }
     return { key, data, measured: { bytes: m.bytes } };
   }
+}
+
+/** JSON.parse with parseRecord's checks and errors, without restoring long integers (keyOnly). */
+function quickParse(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new RecordParseError(`not valid JSON: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RecordParseError('a record must be a JSON object');
+  return value as Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 import { decodeHit, type DecodedGroup } from '../analytics/decodeHit';
 import { MAX_DISPLAY_DEPTH, type Hit } from '../shared/model';
 import { button, h, icon } from './dom';
+import { rulesSection } from './rulesView';
 import { fmtBytes, fmtCount, fmtDateTime, prettyJson, revealInvisible } from './format';
 
 /** Values longer than this are cut visibly, with a "show all" button (never silently). */
@@ -134,6 +135,8 @@ export class Details {
       return;
     }
     const frag = document.createDocumentFragment();
+    const rules = rulesSection(hit);
+    if (rules) frag.append(rules);
     for (const g of groups) {
       const body = h('div', { class: 'fields', role: 'list' });
       for (const f of g.fields) body.append(this.field(f.label, f.value, f.path));

@@ -13,6 +13,7 @@ export const CHIPS: readonly Chip[] = [
   { label: 'Page views', term: 'type:page', title: 'Only page views' },
   { label: 'Links', term: 'type:link', title: 'Only link-tracking hits' },
   { label: 'Commerce', term: 'type:commerce', title: 'Only hits with commerce events or products' },
+  { label: 'Violations', term: 'is:violation', title: 'Only hits failing a tracking rule (.vscode/livestream-rules.json and the built-in checks)' },
 ];
 
 /** Splits on whitespace outside quotes, so chips can add/remove a term without disturbing quoted values. */
@@ -76,6 +77,8 @@ export class FilterBox<F> {
         + '  -type:link          exclude\n'
         + '  has:evar12          field present\n'
         + '  is:mine             your own traffic (setting liveStream.myTraffic)\n'
+        + '  purchase>0          number compare (> >= < <=)\n'
+        + '  is:violation        fails a tracking rule; rule:ID/kind for one rule\n'
         + '  "two words"         quotes keep spaces\n'
         + 'Fields: pageName, pageURL, evar5, prop3, event12, products.name, reportSuite, type, visitor…',
     }, icon('info'));

@@ -4,13 +4,14 @@ import { h, setText } from './dom';
 import type { Hit } from '../shared/model';
 import { cellText, clip, fmtBytes, fmtDateTime, fmtDuration, fmtTime, UNUSUAL_LAG_MS } from './format';
 import { rowSummary, type HitList, type Row } from './hitList';
+import { rulesCell } from './rulesView';
 import { COLUMN_IDS, MAX_COL_WIDTH, MIN_COL_WIDTH, type ColumnId } from './uiState';
 
 /** Fixed row height: one line per hit keeps virtualization exact and cheap. Must match `.row` in style.css. */
 export const ROW_HEIGHT = 22;
 
 const COLUMN_LABELS: Record<ColumnId, string> = {
-  time: 'Time', lag: 'Lag', type: 'Type', suite: 'Report suite', page: 'Page name', url: 'URL', events: 'Events', visitor: 'Visitor',
+  time: 'Time', lag: 'Lag', type: 'Type', suite: 'Report suite', page: 'Page name', url: 'URL', events: 'Events', visitor: 'Visitor', rules: 'Rules',
 };
 export function columnLabel(c: ColumnId): string { return COLUMN_LABELS[c]; }
 
@@ -267,6 +268,7 @@ export class Grid {
       case 'url': return text(s.urlShort);
       case 'events': return text(s.eventsShort);
       case 'visitor': return text(s.visitor);
+      case 'rules': return rulesCell(row.hit);
     }
   }
 

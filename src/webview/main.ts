@@ -8,6 +8,7 @@ import type { EngineSnapshot } from '../shared/model';
 import { EXPORT_FORMATS, EXPORT_LABELS, type ExportFormat } from '../analytics/exportFormat';
 import { PROTOCOL_VERSION, isHostToWebview, type HostToWebview } from '../shared/protocol';
 import { RateChart } from './chart';
+import { noteRules, ruleFailuresOf } from './rulesView';
 import { ChartPacer } from './chartPacer';
 import { DetailLayout } from './detailLayout';
 import { Details } from './details';
@@ -49,7 +50,7 @@ const chartPacer = new ChartPacer(chart, () => scheduleUi());
 
 const filterBox = new FilterBox<RowFilter & { source: string }>({
   initial: ui.filter,
-  compile: (text) => compileFilter(text, { myTraffic }),
+  compile: (text) => compileFilter(text, { myTraffic, ruleFailures: ruleFailuresOf }),
   onApply: (filter, text) => {
     measure('lsi:refilter', () => list.setFilter(filter));
     if (ui.filter !== text) { ui.filter = text; saveUi(); }
@@ -235,6 +236,7 @@ function onMessage(msg: HostToWebview): void {
       const trafficChanged = myTraffic.join('\n') !== msg.myTraffic.join('\n');
       myTraffic = msg.myTraffic;
       if (trafficChanged) filterBox.apply();
+      noteRules(msg.hits);
       list.replace(msg.hits, msg.maxHits);
       // The chart shows the stream's rate, so it counts hits also while the table is paused.
       chartPacer.reset(msg.hits);
@@ -249,6 +251,7 @@ function onMessage(msg: HostToWebview): void {
       // More arrived than the host sends (its batch bounds): say so until batches are whole again.
       if (msg.notShown) { partial = msg.notShown; partialAt = Date.now(); }
       else if (partial && Date.now() - partialAt > 2000) partial = undefined;
+      noteRules(msg.hits);
       const added = list.append(msg.hits);
       if (msg.oldestSeq !== undefined) list.dropBefore(msg.oldestSeq);
       chartPacer.add(msg.hits);
@@ -259,6 +262,10 @@ function onMessage(msg: HostToWebview): void {
     case 'state':
       clockOffset = msg.now - Date.now();
       engine = msg.engine;
+      break;
+    case 'setFilter':
+      // The Problems panel's "Show matching hits" (issue 13).
+      filterBox.setText(msg.filter);
       break;
     case 'cleared':
       partial = undefined;

@@ -4,11 +4,11 @@
  * Saved state outlives extension upgrades, so it is parsed forgivingly: every
  * field falls back to its default on its own.
  */
-export const COLUMN_IDS = ['time', 'lag', 'type', 'suite', 'page', 'url', 'events', 'visitor'] as const;
+export const COLUMN_IDS = ['time', 'lag', 'type', 'suite', 'page', 'url', 'events', 'visitor', 'rules'] as const;
 export type ColumnId = (typeof COLUMN_IDS)[number];
 
 export const DEFAULT_WIDTHS: Record<ColumnId, number> = {
-  time: 72, lag: 56, type: 64, suite: 110, page: 180, url: 220, events: 140, visitor: 150,
+  time: 72, lag: 56, type: 64, suite: 110, page: 180, url: 220, events: 140, visitor: 150, rules: 64,
 };
 export const MIN_COL_WIDTH = 32;
 export const MAX_COL_WIDTH = 2000;

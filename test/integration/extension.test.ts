@@ -151,7 +151,7 @@ describe('Live Stream extension', function () {
     for (const id of cmds) {
       // Commands that open a quick pick are closed again; Connect without a URL shows an error message.
       const p = vscode.commands.executeCommand(id);
-      if (['liveStream.statusMenu', 'liveStream.setCredentials', 'liveStream.followVisitor', 'liveStream.unfollowVisitor', 'liveStream.manageFollowed'].includes(id)) {
+      if (['liveStream.statusMenu', 'liveStream.setCredentials', 'liveStream.setRelayPassword', 'liveStream.followVisitor', 'liveStream.unfollowVisitor', 'liveStream.manageFollowed'].includes(id)) {
         await new Promise((r) => setTimeout(r, 300));
         await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
       }

@@ -74,10 +74,14 @@ export function collectHits(engine: LiveStreamEngine): { hits: StoredHit[]; unti
 }
 
 /** Polls `cond` every 5 ms (real time) until true. */
-export async function until(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!cond()) {
+  // An async condition (a Redis query) is polled less often than a synchronous one.
+  let r = cond();
+  const pause = r instanceof Promise ? 50 : 5;
+  while (!(await r)) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((res) => setTimeout(res, pause));
+    r = cond();
   }
 }

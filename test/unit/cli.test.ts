@@ -63,6 +63,40 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
     assert.equal(new Set(ids).size, ids.length, 'no duplicates');
   });
 
+  it('a burst far over the stream worker\'s backlog limit is printed whole: the process does not exit while reading is held back', async () => {
+    // ~40 MB of records (6 MB gzipped) in one go: the pipeline holds reading back (16 MiB in flight) while its worker catches up,
+    // and then nothing but the worker is busy. An unreferenced worker let the CLI exit there, silently, with code 0.
+    const { gzipSync } = await import('node:zlib');
+    const { createHitGenerator } = await import('../../src/mock/hitGenerator');
+    const n = 25_000;
+    const gen = createHitGenerator({ seed: 3 });
+    const parts: string[] = [];
+    for (let i = 0; i < n; i++) parts.push(`${gen.next(Date.now())}\n`);
+    const gz = gzipSync(parts.join(''), { level: 6 });
+    const server = await ScriptedServer.start();
+    try {
+      server.next((_req, res) => {
+        res.writeHead(200, { 'content-encoding': 'gzip' });
+        let off = 0;
+        const pump = () => {
+          while (off < gz.length) {
+            const piece = gz.subarray(off, off += 16 * 1024);
+            if (!res.write(piece)) { res.once('drain', pump); return; }
+          }
+        };
+        pump();
+      });
+      const r = tail(['--url', server.url, '--force']);
+      await until(() => r.lines().length >= n || r.child.exitCode !== null, 60_000, 'all records printed');
+      assert.equal(r.child.exitCode, null, `the CLI exited early: ${r.stderr()}`);
+      assert.equal(r.lines().length, n);
+      r.kill('SIGINT');
+      assert.equal(await r.exit, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('mid-stream socket reset: no partial hit printed, replayed hits not printed twice', async () => {
     mock = await MockLiveStreamServer.start({ rate: 100, replayOnReconnect: 10 });
     const r = tail(['--url', mock.streamUrl, '--cooldown', '0.3'], FAST_BACKOFF);

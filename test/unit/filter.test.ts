@@ -462,3 +462,54 @@ describe('filter', () => {
     });
   });
 });
+
+describe('filter language: comparisons and rule terms (issue 13)', () => {
+  const purchaseHit: Record<string, unknown> = {
+    pageName: 'checkout:confirmation', events: { purchase: [{ count: 1, exponent: 0, unique: 'T1' }], event20: [{ count: 5, exponent: 2 }] },
+    products: [{ name: 'Shoe', revenue: 1799, units: 2 }],
+  };
+  const zeroHit: Record<string, unknown> = { events: { purchase: [{ count: 0, exponent: 0 }] }, products: [{ name: 'Shoe', revenue: 0 }] };
+
+  it('compares event values, revenue and plain fields as exact decimals', () => {
+    check('purchase>0', purchaseHit, zeroHit);
+    check('event20>=500', purchaseHit, zeroHit);
+    check('event20<501', purchaseHit, zeroHit);
+    check('products.revenue>0', purchaseHit, zeroHit);
+    check('products.revenue>=17.99', purchaseHit, zeroHit); // the amount, not only the cents
+    check('products.units<=2', purchaseHit, zeroHit);
+    assert.equal(matches('purchase<=0', zeroHit), true);
+    assert.equal(matches('pageName>0', purchaseHit), false, 'a non-number never compares');
+  });
+
+  it('keeps < and > as text when no number follows, so <script> still searches', () => {
+    const hostile = { pageName: '<script>alert(1)</script>' };
+    assert.equal(matches('<script>', hostile), true);
+    assert.equal(matches('pageName:<script>', hostile), true);
+    assert.equal(compile('purchase>x1').terms[0]!.field, undefined, 'purchase>x1 is a free-text term');
+  });
+
+  it('exposes the terms in source order with their field and position', () => {
+    const f = compile('has:evar5 purchase>0 -prop3~/@/ is:page free');
+    assert.deepEqual(f.terms.map((t) => [t.text, t.field, t.negate, t.start, t.end]), [
+      ['has:evar5', 'evar5', false, 0, 9], ['purchase>0', 'purchase', false, 10, 20], ['-prop3~/@/', 'prop3', true, 21, 31],
+      ['is:page', 'type', false, 32, 39], ['free', undefined, false, 40, 44],
+    ]);
+    assert.equal(f.terms[2]!.test({ props: { prop3: 'a@b.c' } }), false);
+    assert.equal(f.terms[2]!.test({ props: { prop3: 'ab' } }), true);
+  });
+
+  it('is:violation and rule:id read the hit\'s rule failures, and are errors without rules', () => {
+    const failing = { pageName: 'x' };
+    const clean = { pageName: 'y' };
+    const ruleFailures = (d: Record<string, unknown>) => (d === failing ? [{ rule: 'checkout-evar5', kind: 'expect' }, { rule: 'personal-data', kind: 'email' }] : []);
+    const c = (t: string) => { const r = compileFilter(t, { ruleFailures }); if (!r.ok) assert.fail(r.error.message); return r.filter; };
+    assert.equal(c('is:violation').test(failing), true);
+    assert.equal(c('is:violation').test(clean), false);
+    assert.equal(c('rule:checkout-evar5').test(failing), true);
+    assert.equal(c('rule:personal-data/email').test(failing), true);
+    assert.equal(c('rule:personal-data/phone').test(failing), false);
+    assert.equal(c('-is:violation').test(clean), true);
+    assert.match(error('is:violation').message, /needs tracking rules/);
+    assert.match(error('rule:x').message, /needs tracking rules/);
+  });
+});

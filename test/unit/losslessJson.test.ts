@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { hitKey, parseRecord, quoteLongIntegers, RecordParseError } from '../../src/stream/losslessJson';
+import { fastHitKey, hitKey, parseRecord, quoteLongIntegers, RecordParseError } from '../../src/stream/losslessJson';
 
 const fixture = readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8');
 
@@ -87,4 +87,52 @@ describe('losslessJson', () => {
       assert.equal(JSON.stringify(parsed, (_k, x) => (typeof x === 'string' && /^-?\d{16,}$/.test(x) ? Number(x) : x)), JSON.stringify(JSON.parse(text)));
     }), { numRuns: 300 });
   });
+
+  describe('fastHitKey (the CLI\'s key without a full restore) agrees with hitKey(parseRecord) or declines', () => {
+    /** The key fastHitKey gives after the same JSON.parse the processor does, or the full path's when it declines. */
+    const fast = (t: string) => fastHitKey(JSON.parse(t) as Record<string, unknown>, t);
+    const full = (t: string) => hitKey(parseRecord(t));
+
+    it('on Adobe\'s sample hit and the awkward cases', () => {
+      assert.equal(fast(fixture), '2948027281753079808:4948646782672799561');
+      const cases: [string, string | undefined][] = [
+        ['{"hitIdHigh":12345678901234567,"hitIdLow":22345678901234567}', '12345678901234567:22345678901234567'],
+        ['{"hitIdHigh":1,"hitIdLow":2}', '1:2'],
+        ['{"hitIdHigh":-0,"hitIdLow":2}', '0:2'],
+        ['{"hitIdLow":2}', ''],
+        ['{}', ''],
+        // Declines: the name twice, a nested copy, quoted ids, \u escapes, floats.
+        ['{"n":{"hitIdHigh":12345678901234568},"hitIdHigh":12345678901234567,"hitIdLow":1}', undefined],
+        ['{"hitIdHigh":"12345678901234567","hitIdLow":1}', undefined],
+        ['{"hitId\\u0048igh":12345678901234567,"n":{"hitIdHigh":12345678901234566},"hitIdLow":1}', undefined],
+        ['{"hitIdHigh":1.5,"hitIdLow":1}', undefined],
+        ['{"hitIdHigh":1e3,"hitIdLow":1}', undefined],
+        ['{"x":"\\"hitIdHigh\\":5","hitIdLow":1}', ''],
+      ];
+      for (const [t, want] of cases) {
+        assert.equal(fast(t), want, t);
+        if (want !== undefined) assert.equal(want, full(t), t);
+      }
+    });
+
+    it('property: random 64-bit ids in random documents, wherever fastHitKey answers, its answer is hitKey(parseRecord)', () => {
+      let answered = 0;
+      fc.assert(fc.property(
+        fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n }),
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        fc.jsonValue(),
+        fc.boolean(),
+        fc.constantFrom('', ' ', '\t', '\n '),
+        (hi, lo, extra, nest, ws) => {
+          const nested = nest ? `,"n":{"hitIdLow":${lo + 1n}}` : '';
+          const t = `{"x":${JSON.stringify(extra)},"hitIdHigh"${ws}:${ws}${hi}${nested},"hitIdLow":${lo}}`;
+          const f = fast(t);
+          if (f !== undefined) { answered++; assert.equal(f, full(t), t); }
+        },
+      ), { numRuns: 500 });
+      // The fast path is the common case, not a path that always declines.
+      assert.ok(answered > 200, `answered ${answered}/500`);
+    });
+  });
 });
+

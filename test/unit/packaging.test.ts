@@ -27,8 +27,8 @@ describe('packaging', function () {
     const images = ['icon', 'panel-dark', 'panel-light', 'statusbar-409-dark', 'statusbar-409-light', 'statusbar-connected-dark', 'statusbar-connected-light'].map((n) => `media/${n}.png`);
     assert.deepEqual(files, [
       'CHANGELOG.md', 'LICENSE', 'README.md', 'SECURITY.md', 'package.json',
-      'dist/extension.js', 'dist/streamWorker.js', 'dist/webview/codicon.css', 'dist/webview/codicon.ttf', 'dist/webview/main.js', 'dist/webview/style.css',
-      ...images, 'media/walkthrough/credentials.md', 'media/walkthrough/filter.md',
+      'dist/demoWorker.js', 'dist/extension.js', 'dist/streamWorker.js', 'dist/webview/codicon.css', 'dist/webview/codicon.ttf', 'dist/webview/main.js', 'dist/webview/style.css',
+      ...images, 'media/walkthrough/credentials.md', 'media/walkthrough/filter.md', 'schemas/livestream-rules.schema.json',
     ].sort());
   });
 

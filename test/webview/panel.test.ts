@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { engineSnapshot, eventuallyEqual, type Panel, until, usePanelPerTest, visibleRows } from './support/harness';
 import { hit, sampleHit } from './support/fixtures';
 
-/** Column order of the default layout: time, lag, type, suite, page, url, events, visitor. */
+/** Column order of the default layout: time, lag, type, suite, page, url, events, visitor, rules. */
 const PAGE = 4;
 
 async function pageNames(p: Panel): Promise<string[]> {
@@ -305,9 +305,9 @@ describe('hits webview in Chromium', function () {
         };
       });
       assert.equal(a.rowcount, '5');
-      assert.deepEqual(a.headers, ['Time', 'Lag', 'Type', 'Report suite', 'Page name', 'URL', 'Events', 'Visitor']);
+      assert.deepEqual(a.headers, ['Time', 'Lag', 'Type', 'Report suite', 'Page name', 'URL', 'Events', 'Visitor', 'Rules']);
       assert.equal(a.rows, 5);
-      assert.equal(a.cells, 32);
+      assert.equal(a.cells, 36);
       assert.equal(a.rowindex, '2');
     });
 

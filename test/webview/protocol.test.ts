@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isHostToWebview, isWebviewToHost, PROTOCOL_VERSION } from '../../src/shared/protocol';
+import { isHostToWebview, isWebviewToHost, PROTOCOL_VERSION, wireHit } from '../../src/shared/protocol';
 import { buildPanelHtml, panelCsp } from '../../src/shared/panelHtml';
 import { isExactIntegerString, prettyJson, revealInvisible } from '../../src/webview/format';
 import { RateBuckets } from '../../src/webview/rate';
@@ -36,6 +36,35 @@ describe('protocol validators (plain Node)', () => {
     assert.equal(isHostToWebview({ type: 'state', engine: { ...engine, state: { kind: 'cooldown', since: 1, until: 2, code: '409' } }, now: 1 }), false, 'cooldown needs auto');
     assert.equal(isHostToWebview({ type: 'exportResult', outcome: 'done', format: 'json', count: 3, path: '/x' }), true);
     assert.equal(isHostToWebview({ type: 'cleared' }), true);
+  });
+});
+
+describe('protocol: tracking rules (issue 13)', () => {
+  const hit = { seq: 1, key: 'a:b', receivedAt: 1, data: { pageName: 'x' } };
+  const failure = { rule: 'r', kind: 'expect', severity: 'error', field: 'evar5', value: '(absent)', message: 'm' };
+
+  it('hits may carry their rule results; malformed or oversized results are refused', () => {
+    assert.equal(isHostToWebview({ type: 'hits', hits: [{ ...hit, rules: { failed: [failure], passed: ['p'], waiting: [] } }], now: 1 }), true);
+    for (const rules of [
+      {}, { failed: [], passed: [] }, { failed: [{ ...failure, severity: 'fatal' }], passed: [], waiting: [] },
+      { failed: [{ ...failure, value: 7 }], passed: [], waiting: [] }, { failed: Array(51).fill(failure), passed: [], waiting: [] },
+      { failed: [], passed: ['x'.repeat(1001)], waiting: [] }, { failed: [], passed: [], waiting: 'r' },
+    ]) assert.equal(isHostToWebview({ type: 'hits', hits: [{ ...hit, rules }], now: 1 }), false, JSON.stringify(rules).slice(0, 80));
+  });
+
+  it('wireHit copies the results (bounded), so later changes on the host do not race the message', () => {
+    const rules = { failed: [failure], passed: ['p'], waiting: ['w'] };
+    const wired = wireHit({ ...hit, raw: '{}', rules } as Parameters<typeof wireHit>[0]);
+    assert.deepEqual(wired.rules, rules);
+    assert.notEqual(wired.rules, rules);
+    assert.equal(wireHit({ ...hit, raw: '{}' } as Parameters<typeof wireHit>[0]).rules, undefined);
+  });
+
+  it('setFilter: exactly a filter of bounded length', () => {
+    assert.equal(isHostToWebview({ type: 'setFilter', filter: 'rule:checkout-evar5/expect' }), true);
+    assert.equal(isHostToWebview({ type: 'setFilter', filter: 'x'.repeat(10_001) }), false);
+    assert.equal(isHostToWebview({ type: 'setFilter', filter: 1 }), false);
+    assert.equal(isHostToWebview({ type: 'setFilter', filter: '', extra: true }), false);
   });
 });
 

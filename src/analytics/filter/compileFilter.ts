@@ -10,9 +10,12 @@
  * | `field:value`          | the field contains `value`, ignoring case                            |
  * | `field=value`          | the field is exactly `value` (case-sensitive, whole value)           |
  * | `field~/regex/flags`   | a regular expression (JavaScript syntax, RE2 linear-time matching) matches the field |
+ * | `field>n` `field>=n` `field<n` `field<=n` | some value of the field is a number (exact decimal) compared with `n` |
  * | `has:field`            | the field is present and not empty                                   |
  * | `is:mine`              | the hit is your own traffic (see below)                              |
  * | `is:page` `is:link` `is:commerce` `is:other` | the hit is of that type (same as `type=…`)     |
+ * | `is:violation`         | the hit fails a tracking rule (needs `opts.ruleFailures`, see src/analytics/rules/) |
+ * | `rule:id` `rule:id/kind` | the hit fails that rule (of that violation kind)                   |
  * | `-term`                | negates any term: `-pageName:home`, `-has:evar5`, `-"bot"`          |
  *
  * Values may be quoted: `pageName:"summer sale"`; inside quotes `\"` is a quote
@@ -50,6 +53,7 @@
  * too-expensive term), and only values up to 64 KiB are tested (a longer value
  * never matches a regex term).
  */
+import { compareDec, parseDec, type Dec } from '../decimals';
 import { flattenValues } from '../paths';
 import { isRecord, type Rec } from '../recordAccess';
 import { hitType, type HitType } from '../summary';
@@ -69,9 +73,35 @@ export interface CompiledFilter {
   /** No terms: every hit matches. */
   readonly isEmpty: boolean;
   test(data: Record<string, unknown>): boolean;
+  /** The terms in source order, each testable alone: tracking rules report which term of `expect` failed. */
+  readonly terms: readonly FilterTerm[];
 }
 
-interface Term { cost: number; test: (d: Rec) => boolean }
+/** One term of a compiled filter. */
+export interface FilterTerm {
+  /** The term's text as written (with its `-`). */
+  readonly text: string;
+  /** Offsets in the filter text (UTF-16, end exclusive). */
+  readonly start: number;
+  readonly end: number;
+  /** The field the term reads (`evar5` for `has:evar5` and `evar5=x`; `type` for `is:page`); undefined for free text and `is:mine`. */
+  readonly field?: string;
+  readonly negate: boolean;
+  test(d: Rec): boolean;
+}
+
+/** A failed rule of a hit, as `is:violation` and `rule:` see it (src/analytics/rules/). */
+export interface RuleFailureRef { readonly rule: string; readonly kind: string }
+
+/** Options of `compileFilter`. */
+export interface FilterOptions {
+  /** `liveStream.myTraffic`: what `is:mine` matches. */
+  myTraffic?: readonly string[];
+  /** The rule failures of a hit (its data object), for `is:violation` and `rule:`; without it those terms are errors. */
+  ruleFailures?: (data: Rec) => readonly RuleFailureRef[] | undefined;
+}
+
+interface Term { cost: number; test: (d: Rec) => boolean; text: string; start: number; end: number; field?: string; negate: boolean }
 
 const MAX_REGEX = 500;
 const MAX_REGEX_SUBJECT = 64 * 1024;
@@ -109,7 +139,16 @@ function show(s: string): string {
 }
 
 /** Parses one term starting at `i` (not whitespace); returns the term and the index after it. */
-function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result<{ term: Term; next: number }> {
+/** `>`, `>=`, `<`, `<=` followed by a number at `i`: the operator's length, else 0 (then `<`/`>` are plain text, e.g. `<script>`). */
+function comparisonAt(src: string, i: number): number {
+  const c = src[i];
+  if (c !== '>' && c !== '<') return 0;
+  const len = src[i + 1] === '=' ? 2 : 1;
+  return /^[+-]?(\d|\.\d)/.test(src.slice(i + len, i + len + 3)) ? len : 0;
+}
+
+function parseTerm(src: string, i: number, opts: { myTraffic: readonly string[]; ruleFailures?: FilterOptions['ruleFailures'] }): Result<{ term: Term; next: number }> {
+  const myTraffic = opts.myTraffic;
   const n = src.length;
   const start = i;
   let negate = false;
@@ -120,7 +159,7 @@ function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result
   }
   let text = '';        // decoded text: the whole term until an operator, then the value
   let rawField = '';    // source text before the operator (paths may quote keys)
-  let op: ':' | '=' | '~' | undefined;
+  let op: ':' | '=' | '~' | '>' | '>=' | '<' | '<=' | undefined;
   let opPos = -1;
   let valueQuoted = false;
   let regex: { body: string; flags: string; start: number } | undefined;
@@ -137,6 +176,14 @@ function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result
       text += s;
       if (op === undefined) rawField += src.slice(q, i);
       else valueQuoted = true;
+      continue;
+    }
+    const cmp = op === undefined && rawField !== '' ? comparisonAt(src, i) : 0;
+    if (cmp > 0) {
+      op = src.slice(i, i + cmp) as '>' | '>=' | '<' | '<=';
+      opPos = i;
+      i += cmp;
+      text = '';
       continue;
     }
     if (op === undefined && (ch === ':' || ch === '=' || ch === '~')) {
@@ -177,8 +224,9 @@ function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result
     i++;
   }
   const end = i;
+  let field: string | undefined;
   const wrap = (test: (d: Rec) => boolean, cost: number): Result<{ term: Term; next: number }> =>
-    ({ ok: true, value: { term: { cost, test: negate ? (d) => !test(d) : test }, next: end } });
+    ({ ok: true, value: { term: { cost, test: negate ? (d) => !test(d) : test, text: src.slice(start, end), start, end, field, negate }, next: end } });
 
   if (op === undefined) {
     const needle = text.toLowerCase();
@@ -186,26 +234,54 @@ function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result
   }
   if (rawField === '') return fail(`Empty field name before "${op}"`, start, opPos + 1);
   const fieldLower = rawField.toLowerCase();
-  const valueRaw = src.slice(opPos + 1, end);
+  const valueRaw = src.slice(opPos + op.length, end);
 
   if (op === ':' && fieldLower === 'has') {
     if (valueRaw === '') return fail('"has:" needs a field name, e.g. has:evar5', start, end);
     const access = fieldAccess(valueRaw);
     if (!access) return fail(`Invalid field name "${show(valueRaw)}"`, opPos + 1, end);
+    field = valueRaw;
     return wrap((d) => access.has(d), 1);
+  }
+  if (op === ':' && fieldLower === 'rule') {
+    const lookup = opts.ruleFailures;
+    if (!lookup) return fail('"rule:" needs tracking rules (a livestream-rules.json in the workspace)', start, end);
+    if (text === '') return fail('"rule:" needs a rule id, e.g. rule:checkout-evar5 or rule:personal-data/email', start, end);
+    const slash = text.indexOf('/');
+    const id = slash < 0 ? text : text.slice(0, slash);
+    const kind = slash < 0 ? undefined : text.slice(slash + 1);
+    return wrap((d) => {
+      const f = lookup(d);
+      if (!f) return false;
+      for (const x of f) if (x.rule === id && (kind === undefined || x.kind === kind)) return true;
+      return false;
+    }, 2);
   }
   if (op === ':' && fieldLower === 'is') {
     const what = text.toLowerCase();
+    if (what === 'violation') {
+      const lookup = opts.ruleFailures;
+      if (!lookup) return fail('"is:violation" needs tracking rules (a livestream-rules.json in the workspace)', start, end);
+      return wrap((d) => (lookup(d)?.length ?? 0) > 0, 2);
+    }
     if (what === 'mine') {
       if (myTraffic.length === 0) return fail('Set liveStream.myTraffic to use is:mine', start, end);
       return wrap(mineTerm(myTraffic), 2);
     }
-    if ((HIT_TYPES as readonly string[]).includes(what)) return wrap((d) => hitType(d) === what, 2);
+    if ((HIT_TYPES as readonly string[]).includes(what)) { field = 'type'; return wrap((d) => hitType(d) === what, 2); }
     return fail(`Unknown "is:${show(text)}": use is:mine, is:page, is:link, is:commerce or is:other`, start, end);
   }
 
   const access = fieldAccess(rawField);
   if (!access) return fail(`Invalid field name "${show(rawField)}"`, negate ? start + 1 : start, opPos);
+  field = rawField;
+
+  if (op === '>' || op === '>=' || op === '<' || op === '<=') {
+    const want = parseDec(text);
+    if (!want) return fail(`"${op}" needs a number, e.g. purchase>0 or products.revenue>=10.5`, opPos + op.length, end);
+    const pred = comparePred(op, want);
+    return wrap((d) => access.any(d, pred), 1);
+  }
 
   if (op === '~') {
     const r = regex!;
@@ -242,7 +318,7 @@ function parseTerm(src: string, i: number, myTraffic: readonly string[]): Result
  */
 export function compileFilter(
   text: string,
-  opts?: { myTraffic?: readonly string[] },
+  opts?: FilterOptions,
 ): { ok: true; filter: CompiledFilter } | { ok: false; error: FilterError } {
   const src = typeof text === 'string' ? text : '';
   const raw = opts?.myTraffic;
@@ -254,11 +330,12 @@ export function compileFilter(
   for (;;) {
     while (i < src.length && isWs(src[i])) i++;
     if (i >= src.length) break;
-    const r = parseTerm(src, i, myTraffic);
+    const r = parseTerm(src, i, { myTraffic, ruleFailures: typeof opts?.ruleFailures === 'function' ? opts.ruleFailures : undefined });
     if (!r.ok) return { ok: false, error: r.error };
     terms.push(r.value.term);
     i = r.value.next;
   }
+  const inOrder: FilterTerm[] = terms.map((t) => ({ text: t.text, start: t.start, end: t.end, field: t.field, negate: t.negate, test: t.test }));
   // AND is order-independent and terms are pure: test cheap field lookups before
   // the free-text haystack, which costs a walk of the whole hit the first time.
   terms.sort((a, b) => a.cost - b.cost);
@@ -267,6 +344,7 @@ export function compileFilter(
   const filter: CompiledFilter = {
     source: src,
     isEmpty: count === 0,
+    terms: inOrder,
     test(data: Record<string, unknown>): boolean {
       const d = isRecord(data) ? data : EMPTY;
       for (let k = 0; k < count; k++) if (!tests[k]!(d)) return false;
@@ -274,4 +352,14 @@ export function compileFilter(
     },
   };
   return { ok: true, filter };
+}
+
+/** A value test for a comparison term: the value read as an exact decimal (non-numbers never match). */
+function comparePred(op: '>' | '>=' | '<' | '<=', want: Dec): Pred {
+  return (s) => {
+    const v = parseDec(s);
+    if (!v) return false;
+    const c = compareDec(v, want);
+    return op === '>' ? c > 0 : op === '>=' ? c >= 0 : op === '<' ? c < 0 : c <= 0;
+  };
 }
