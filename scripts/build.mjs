@@ -24,8 +24,8 @@ const entries = [
   { name: 'extension', ...common, entryPoints: [join(root, 'src/extension.ts')], outfile: join(root, 'dist/extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], banner: { js: 'globalThis.__liveStreamBundleStart = performance.now();' }, footer: { js: 'globalThis.__liveStreamBundleEnd = performance.now();' } },
   // The stream pipeline's worker thread (src/stream/pipeline.ts loads it from next to the bundle).
   { name: 'worker', ...common, entryPoints: [join(root, 'src/stream/pipelineWorker.ts')], outfile: join(root, 'dist/streamWorker.js'), platform: 'node', format: 'cjs', target: 'node20' },
-  // The extension's demo stream server, in its own thread (src/mock/demoServerHandle.ts).
-  { name: 'demo', ...common, entryPoints: [join(root, 'src/mock/demoWorker.ts')], outfile: join(root, 'dist/demoWorker.js'), platform: 'node', format: 'cjs', target: 'node20' },
+  // The extension's demo stream server, in its own thread (src/session/demoServerHandle.ts).
+  { name: 'demo', ...common, entryPoints: [join(root, 'src/session/demoWorker.ts')], outfile: join(root, 'dist/demoWorker.js'), platform: 'node', format: 'cjs', target: 'node20' },
   { name: 'cli', ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
 ];
 if (existsSync(join(root, 'src/webview/main.ts'))) {

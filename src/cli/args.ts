@@ -13,7 +13,7 @@ export const USAGE = `Usage:
   livestream relay --demo --redis REDIS_URL   the same for the built-in demo stream
   livestream tail --relay REDIS_URL [--key K] [--from-start]
                                           read hits from a team relay instead of Adobe
-  livestream check --rules FILE (--url URL | --demo | --file HITS.ndjson) [--duration 5m]
+  livestream check --rules FILE (--url URL | --demo | --relay REDIS_URL | --file HITS.ndjson) [--duration 5m]
                    [--visitor ID] [--junit OUT.xml]
                                           check hits against tracking rules (for CI)
 
@@ -49,7 +49,7 @@ mock options:
   --pool N                   firehose mode: N pre-generated records resent with unique ids (0..10000)
   --flush-every N            gzip flush after N records (default 1; use >= 50 above ~10 000 hits/s)
 
-check options (plus the tail options for --url):
+check options (plus the tail options for --url, and --key/--from-start/--redis-ca for --relay):
   --rules FILE               the rules file (.vscode/livestream-rules.json)
   --file FILE                hits as NDJSON (one record per line, e.g. from tail or Export), read to the end
   --duration D               how long to read a live stream (default 5m; 90s, 2m, 1h30m); then waits
@@ -222,16 +222,20 @@ export function parseCli(argv: string[]): CliArgs {
     if (cmd === 'check') {
       const { values: v } = parseArgs({
         args: rest, strict: true, allowPositionals: false,
-        options: { ...STREAM_OPTIONS, rules: { type: 'string' }, file: { type: 'string' }, duration: { type: 'string' }, visitor: { type: 'string' }, junit: { type: 'string' } },
+        options: {
+          ...STREAM_OPTIONS, rules: { type: 'string' }, file: { type: 'string' }, duration: { type: 'string' }, visitor: { type: 'string' }, junit: { type: 'string' },
+          relay: { type: 'string' }, key: { type: 'string' }, 'from-start': { type: 'boolean' }, 'redis-ca': { type: 'string' },
+        },
       });
       if (!v.rules) throw new UsageError('check needs --rules FILE (e.g. .vscode/livestream-rules.json)');
-      const sources = [v.url, v.demo, v.file].filter(Boolean).length;
-      if (sources !== 1) throw new UsageError('check needs exactly one of --url URL, --demo or --file HITS.ndjson');
-      if (v.file && v.duration !== undefined) throw new UsageError('--duration applies to a stream (--url/--demo); a --file is read to the end');
+      const sources = [v.url, v.demo, v.file, v.relay].filter(Boolean).length;
+      if (sources !== 1) throw new UsageError('check needs exactly one of --url URL, --demo, --relay REDIS_URL or --file HITS.ndjson');
+      if (!v.relay && (v.key !== undefined || v['from-start'] || v['redis-ca'] !== undefined)) throw new UsageError('--key, --from-start and --redis-ca need --relay');
+      if (v.file && v.duration !== undefined) throw new UsageError('--duration applies to a stream (--url/--demo/--relay); a --file is read to the end');
       const durationMs = v.duration === undefined ? 5 * 60_000 : parseDuration(v.duration);
       if (durationMs === undefined || durationMs < 1000 || durationMs > 24 * 3_600_000) throw new UsageError(`--duration must be from 1s to 24h, e.g. 90s, 5m or 1h30m; got ${JSON.stringify(v.duration)}`);
       if (v.visitor !== undefined && v.visitor.trim() === '') throw new UsageError('--visitor needs an id');
-      return { cmd: 'check', rules: v.rules, file: v.file, durationMs, visitor: v.visitor?.trim(), junit: v.junit, stream: { cmd: 'tail', ...streamFields(v), fromStart: false } };
+      return { cmd: 'check', rules: v.rules, file: v.file, durationMs, visitor: v.visitor?.trim(), junit: v.junit, stream: { cmd: 'tail', ...streamFields(v), relay: v.relay, key: v.key, fromStart: !!v['from-start'], redisCa: v['redis-ca'] } };
     }
     if (cmd === 'mock') {
       const { values: v } = parseArgs({

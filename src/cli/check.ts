@@ -9,10 +9,9 @@ import { RulesChecker, describeTally, type RuleClock } from '../analytics/rules/
 import { formatDuration } from '../analytics/rules/duration';
 import { parseRulesFile, RULES_LIMITS, type RuleSet, type Severity } from '../analytics/rules/ruleFile';
 import { secondsToMs } from '../analytics/summary';
-import type { LiveStreamEngine } from '../stream/liveStreamEngine';
 import { parseRecord } from '../stream/losslessJson';
 import { RecordSplitter } from '../stream/recordSplitter';
-import type { MockLiveStreamServer } from '../mock/mockServer';
+import type { StoredHit } from '../shared/model';
 import type { CheckArgs, TailArgs } from './args';
 import { junitXml } from './junit';
 
@@ -21,10 +20,21 @@ const DEMO_RATE = 20;
 /** NDJSON records longer than this are skipped (and counted), like the engine's limit. */
 const MAX_FILE_RECORD_BYTES = 4 * 1024 * 1024;
 
+/** Where `check` reads hits from: the engine (--url, --demo) or a team relay's viewer (--relay), state lines already wired to stderr. */
+export interface HitFeed {
+  onHits(l: (hits: StoredHit[]) => void): unknown;
+  /** Runs until stopped (or a permanent error). */
+  start(): Promise<void>;
+  stop(why: string): Promise<void>;
+  /** Releases everything (the engine, a demo server, Redis connections). */
+  close(): Promise<void>;
+  /** After it stopped: the exit code of a permanent error or failed authentication, else undefined. */
+  exitCode(): number | undefined;
+}
+
 export interface CheckDeps {
-  openEngine(args: TailArgs, demoRate: number): Promise<{ engine: LiveStreamEngine; mock?: MockLiveStreamServer } | number>;
-  reportState(engine: LiveStreamEngine): void;
-  stoppedCode(engine: LiveStreamEngine): number | undefined;
+  /** The feed for --url/--demo/--relay, or an exit code for a configuration error (nothing sent). */
+  openFeed(args: TailArgs, demoRate: number): Promise<HitFeed | number>;
   /** A line to stderr (secrets redacted, controls escaped). */
   err(line: string): void;
   safeText(text: string): string;
@@ -89,13 +99,11 @@ export async function runCheck(args: CheckArgs, deps: CheckDeps): Promise<number
     if (bad === undefined) return 2;
     if (bad.malformed || bad.oversized) deps.err(`warning: ${args.file}: ${bad.malformed} lines that are not JSON records and ${bad.oversized} over 4 MiB were skipped`);
   } else {
-    const opened = await deps.openEngine({ ...args.stream, demo: args.stream.demo }, DEMO_RATE);
-    if (typeof opened === 'number') return opened;
-    const { engine, mock } = opened;
-    engine.onHits((hits) => { for (const h of hits) check(h.data); });
-    deps.reportState(engine);
+    const feed = await deps.openFeed({ ...args.stream, demo: args.stream.demo }, DEMO_RATE);
+    if (typeof feed === 'number') return feed;
+    feed.onHits((hits) => { for (const h of hits) check(h.data); });
     let stopping = false;
-    const stop = (why: string) => { if (!stopping) { stopping = true; void engine.stop(why); } };
+    const stop = (why: string) => { if (!stopping) { stopping = true; void feed.stop(why); } };
     const timers: NodeJS.Timeout[] = [];
     timers.push(setTimeout(() => {
       // Hits an "arrives within" rule still expects may come after the duration: wait for them, no longer than their deadline.
@@ -111,12 +119,11 @@ export async function runCheck(args: CheckArgs, deps: CheckDeps): Promise<number
     const onSignal = () => stop('Stopped by a signal.');
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    await engine.start({ force: args.stream.force });
+    await feed.start();
     for (const t of timers) clearTimeout(t);
     deps.setStatusOff();
-    await engine.dispose();
-    await mock?.close();
-    code = deps.stoppedCode(engine);
+    await feed.close();
+    code = feed.exitCode();
     checker.expire();
   }
   checker.finish();

@@ -15,8 +15,8 @@ import { isLoopbackHost } from '../stream/streamConfig';
 import { parseCli, USAGE, UsageError, type MockArgs, type TailArgs } from './args';
 import { StatusLine } from './statusLine';
 import { HitWriter } from './hitWriter';
-import { runRelay, runTailRelay, redisSecrets } from './relayCommands';
-import { runCheck } from './check';
+import { openRelayViewer, relayLine, relayStoppedCode, runRelay, runTailRelay, redisSecrets } from './relayCommands';
+import { runCheck, type HitFeed } from './check';
 
 /** Exit codes (documented in USAGE). */
 export const EXIT = { ok: 0, usage: 2, permanent: 3, auth: 4, internal: 1 } as const;
@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.cmd === 'help') { process.stdout.write(`${USAGE}\n`); return EXIT.ok; }
   if (args.cmd === 'mock') return runMock(args);
   if (args.cmd === 'relay') return runRelay(args, { err, engineOptions, setStatus: (s) => { status = s; } });
-  if (args.cmd === 'check') return runCheck(args, { openEngine, reportState, stoppedCode, err, safeText, setStatusOff: () => { status?.stop(); status = undefined; } });
+  if (args.cmd === 'check') return runCheck(args, { openFeed, err, safeText, setStatusOff: () => { status?.stop(); status = undefined; } });
   if (args.relay) return runTailRelay(args, { err, engineOptions, setStatus: (s) => { status = s; } });
   return runTail(args);
 }
@@ -176,6 +176,38 @@ function stoppedCode(engine: LiveStreamEngine): number | undefined {
     return code === '401' || code === 'token' ? EXIT.auth : EXIT.permanent;
   }
   return undefined;
+}
+
+/** What `check` reads: the engine (--url/--demo) or a team relay (--relay), with state lines on stderr. */
+async function openFeed(args: TailArgs, demoRate: number): Promise<HitFeed | number> {
+  if (args.relay) {
+    const relayDeps = { err, engineOptions, setStatus: (s: StatusLine) => { status = s; } };
+    const viewer = openRelayViewer(args, relayDeps, 'full');
+    if (typeof viewer === 'number') return viewer;
+    let last = '';
+    viewer.onState((s) => {
+      const line = relayLine(s, false);
+      if (line !== last) { last = line; err(`[${new Date().toISOString()}] ${line}`); }
+    });
+    return {
+      onHits: (l) => viewer.onHits(l),
+      start: () => viewer.start(),
+      stop: () => viewer.stop(),
+      close: () => viewer.dispose(),
+      exitCode: () => relayStoppedCode(viewer, relayDeps),
+    };
+  }
+  const opened = await openEngine(args, demoRate);
+  if (typeof opened === 'number') return opened;
+  const { engine, mock } = opened;
+  reportState(engine);
+  return {
+    onHits: (l) => engine.onHits(l),
+    start: () => engine.start({ force: args.force }),
+    stop: (why) => engine.stop(why),
+    close: async () => { await engine.dispose(); await mock?.close(); },
+    exitCode: () => stoppedCode(engine),
+  };
 }
 
 async function runTail(args: TailArgs): Promise<number> {

@@ -135,20 +135,37 @@ function statusPrinter(deps: CliDeps): (s: RelayStatus, role: string) => void {
 }
 
 /** `tail --relay`: the hits a relay published, written exactly like `tail` writes Adobe's. */
-export async function runTailRelay(args: TailArgs, deps: CliDeps): Promise<number> {
+/**
+ * A viewer of the relay named by `--relay`/`--key`, or an exit code for bad arguments. `framing`
+ * (tail): records are passed on as received; `full` (check): parsed losslessly, since rules read them.
+ */
+export function openRelayViewer(args: TailArgs, deps: CliDeps, validate: 'full' | 'framing'): RelayViewer | number {
   const log = logger(deps, args.verbose);
-  let viewer: RelayViewer;
   try {
     const { target, ca } = redisTarget(args.relay!, args.redisCa);
     const key = args.key ?? 'livestream:demo';
     if (args.key === undefined) deps.err('no --key: reading livestream:demo');
     const bad = checkStreamKey(key);
     if (bad) throw new UsageError(`--key: ${bad}`);
-    viewer = new RelayViewer({ target, ca, key, history: 0, fromStart: args.fromStart, log, validate: 'framing' });
+    return new RelayViewer({ target, ca, key, history: 0, fromStart: args.fromStart, log, validate });
   } catch (e) {
     if (e instanceof UsageError) { deps.err(`livestream: ${e.message}`); return EXIT.usage; }
     throw e;
   }
+}
+
+/** After a relay viewer stopped: the exit code of a Redis failure (4 for a refused password), else undefined. */
+export function relayStoppedCode(viewer: RelayViewer, deps: CliDeps): number | undefined {
+  const r = viewer.snapshot().relay;
+  if (r?.redis !== 'failed') return undefined;
+  deps.err(`livestream: ${r.redisError ?? 'Redis refused the connection'}`);
+  return /WRONGPASS|NOAUTH/.test(r.redisError ?? '') ? EXIT.auth : EXIT.permanent;
+}
+
+export async function runTailRelay(args: TailArgs, deps: CliDeps): Promise<number> {
+  const opened = openRelayViewer(args, deps, 'framing');
+  if (typeof opened === 'number') return opened;
+  const viewer = opened;
   let status: StatusLine | undefined;
   const out = new HitWriter(process.stdout, viewer, { clear: () => status?.clear(), redraw: () => status?.redraw() });
   viewer.onHits((hits) => out.write(hits));
@@ -162,13 +179,8 @@ export async function runTailRelay(args: TailArgs, deps: CliDeps): Promise<numbe
   await viewer.start();
   await out.flush();
   status?.stop();
-  const s = viewer.snapshot();
   if (signalled()) return EXIT.ok;
-  if (s.relay?.redis === 'failed') {
-    deps.err(`livestream: ${s.relay.redisError ?? 'Redis refused the connection'}`);
-    return /WRONGPASS|NOAUTH/.test(s.relay.redisError ?? '') ? EXIT.auth : EXIT.permanent;
-  }
-  return EXIT.ok;
+  return relayStoppedCode(viewer, deps) ?? EXIT.ok;
 }
 
 /** One plain line for a relay viewer: its Redis connection, then the relay's Adobe state. */

@@ -5,7 +5,7 @@
  * does not pay for parsing the HTTP stack.
  */
 export { LiveStreamEngine } from '../stream/liveStreamEngine';
-export { startDemoServer } from '../mock/demoServerHandle';
+export { startDemoServer } from './demoServerHandle';
 export { ImsTokenProvider, StaticTokenProvider } from '../stream/tokens';
 export { RelayViewer } from '../relay/relayViewer';
 export { parseRedisUrl } from '../relay/redisTarget';

@@ -9,7 +9,7 @@ import { escapeControls } from '../shared/escapeControls';
 import { shouldLog, type Logger } from '../stream/logger';
 import { Disposable, disposeAll, toDisposable, type IDisposable } from '../shared/dispose';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
-import type { DemoServer } from '../mock/demoServerHandle';
+import type { DemoServer } from './demoServerHandle';
 import type { HitSource } from './hitSource';
 import { IMS_DEFAULTS, RECONNECT_KEYS, settingId, type Settings, type SettingsProblem } from './settings';
 import { assertTrustedFor } from '../stream/credentialHosts';
@@ -368,6 +368,8 @@ export class StreamService extends Disposable {
         maxRecordBytes: MAX_STORED_RECORD_BYTES,
         // Hits are measured for the store in the pipeline's worker, not on this (the extension host's) thread.
         measureHits: true,
+        // Below the extension host's thread when the cores are busy (every other extension waits on that one).
+        workerNice: 5,
         ...this.deps.engineOverrides,
       });
       this.engineKey = key;

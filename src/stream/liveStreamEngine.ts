@@ -58,6 +58,12 @@ export interface EngineOptions {
   pipeline?: 'worker' | 'inline';
   /** Measure each hit for a hit store where it is parsed (the session; the CLI keeps no hits). */
   measureHits?: boolean;
+  /**
+   * Nice value of the pipeline's worker thread (Linux). The session sets it so
+   * that, on a busy machine, the extension host's thread comes first; the CLI
+   * leaves it (its worker is its bottleneck and nothing else needs the thread).
+   */
+  workerNice?: number;
 }
 
 export interface StartOptions {
@@ -230,7 +236,7 @@ export class LiveStreamEngine {
     };
     const script = this.opts.pipeline === 'inline' ? undefined : defaultWorkerScript();
     if (this.opts.pipeline !== 'inline' && !script) this.log.warn('The stream worker script is missing: processing records on this thread.');
-    this.pipeline = script ? new WorkerPipeline({ ...o, script }) : new InlinePipeline(o);
+    this.pipeline = script ? new WorkerPipeline({ ...o, script, nice: this.opts.workerNice }) : new InlinePipeline(o);
     return this.pipeline;
   }
 

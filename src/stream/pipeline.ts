@@ -169,6 +169,8 @@ export interface WorkerPipelineOptions extends PipelineOptions {
   script?: string;
   /** Longest a kept record waits in the worker before it is posted (default 50 ms). */
   flushMs?: number;
+  /** The worker thread's nice value (Linux): below the caller's thread, which must stay responsive. */
+  nice?: number;
 }
 
 /** The bundle's worker (dist/streamWorker.js), or this source file's sibling under tsx (tests, bench). */
@@ -233,7 +235,7 @@ export class WorkerPipeline implements RecordPipeline {
     this.worker = w;
     this.reffed = true;
     const ack = this.replayStart();
-    const init: WorkerInit = { t: 'init', processor: this.o.processor, maxRecordBytes: this.o.maxRecordBytes, flushMs: this.flushMs, offset: ack, seed: this.recentKeys() };
+    const init: WorkerInit = { t: 'init', processor: this.o.processor, maxRecordBytes: this.o.maxRecordBytes, flushMs: this.flushMs, offset: ack, seed: this.recentKeys(), nice: this.o.nice };
     w.postMessage(init);
     for (const r of this.replay) this.sendReplay(w, r, ack);
     for (const id of this.drains.keys()) w.postMessage({ t: 'flush', id } satisfies ToWorker);

@@ -12,6 +12,8 @@ export interface WorkerInit {
   offset: number;
   /** Keys already delivered (a restarted worker must not deliver them again). */
   seed: string[];
+  /** Run this thread at this nice value (Linux), below the thread that owns the window. */
+  nice?: number;
 }
 
 export type ToWorker =

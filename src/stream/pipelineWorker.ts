@@ -11,6 +11,7 @@
  * last acknowledged record boundary to a restarted worker.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
+import { lowerThisThreadPriority } from './threadPriority';
 import { RecordProcessor } from './recordProcessor';
 import { RecordSplitter } from './recordSplitter';
 import type { BatchMessage, ToWorker, WorkerInit } from './pipelineMessages';
@@ -36,6 +37,7 @@ export class PipelineWorkerSide {
   private dirty = false;
 
   constructor(private readonly port: MessagePort, private readonly init: WorkerInit) {
+    if (init.nice) lowerThisThreadPriority(init.nice);
     this.offset = init.offset;
     this.boundary = init.offset;
     this.processor = new RecordProcessor(init.processor, (_level, m) => this.logs.length < 50 && this.logs.push(m));

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { parseStringPromise } from 'xml2js';
 import { MockLiveStreamServer } from '../../src/mock/mockServer';
 import { buildCli, runCli, type CliRun } from '../support/cliRun';
+import { RedisServer } from '../support/redisServer';
+import { until } from '../support/engineHelpers';
 
 const fixture = readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8').replace(/\r?\n\s*/g, ' ');
 
@@ -122,7 +124,7 @@ describe('CLI check (dist/cli.js): rules against an NDJSON file and the mock str
     assert.equal(existsSync(junit), false);
     for (const [args, msg] of [
       [['--file', 'x.ndjson'], /needs --rules/],
-      [['--rules', bad, '--file', 'x', '--demo'], /exactly one of --url URL, --demo or --file/],
+      [['--rules', bad, '--file', 'x', '--demo'], /exactly one of --url URL, --demo, --relay REDIS_URL or --file/],
       [['--rules', bad, '--file', 'x', '--duration', '5m'], /--duration applies to a stream/],
       [['--rules', bad, '--demo', '--duration', 'soon'], /--duration must be from 1s to 24h/],
     ] as const) {
@@ -160,4 +162,30 @@ describe('CLI check (dist/cli.js): rules against an NDJSON file and the mock str
     assert.equal(await r.exit, 0, r.stdout() + r.stderr());
     assert.match(r.stdout(), /ok {6}suite/);
   });
+
+  it('--relay: the hits a team relay published (real redis-server, relay --demo), from the start of the stream; the demo\'s violations fail the check', async () => {
+    const redis = await RedisServer.start();
+    const relay = runCli(['relay', '--demo', '--redis', redis.url, '--key', 'livestream:team', '--state-dir', dir]);
+    runs.push(relay);
+    try {
+      // The demo breaks a rule in every 17th hit: let the relay publish a few dozen first.
+      const client = redis.client();
+      let published = 0;
+      await until(async () => (published = await client.xlen('livestream:team')) >= 30, 30_000, `30 published hits (${published})`);
+      const r = check(['--rules', write('rules.json', '{ "builtins": { "personalData": "error" } }'), '--relay', redis.url, '--key', 'livestream:team', '--from-start', '--duration', '2s']);
+      assert.equal(await r.exit, 1, r.stdout() + r.stderr());
+      const m = /^Checked (\d+) hits/.exec(r.stdout());
+      assert.ok(m && Number(m[1]) >= 17, r.stdout());
+      assert.match(r.stdout(), /error {3}personal-data\//);
+      assert.match(r.stderr(), /via relay livestream:team/);
+      // A bad key is a usage error, before anything is read.
+      const bad = check(['--rules', write('rules2.json', '{}'), '--relay', redis.url, '--key', 'no spaces allowed', '--duration', '1s']);
+      assert.equal(await bad.exit, 2, bad.stderr());
+    } finally {
+      relay.kill('SIGINT');
+      await relay.exit;
+      await redis.stop();
+    }
+  });
 });
+

@@ -1,6 +1,8 @@
-// The extension's demo stream in its own worker thread (src/mock/demoServerHandle.ts): real worker, real loopback HTTP.
+// The extension's demo stream in its own worker thread (src/session/demoServerHandle.ts): real worker, real loopback HTTP.
 import { strict as assert } from 'node:assert';
-import { startDemoServer, type DemoServer } from '../../src/mock/demoServerHandle';
+import { readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { startDemoServer, type DemoServer } from '../../src/session/demoServerHandle';
 import { LiveStreamEngine } from '../../src/stream/liveStreamEngine';
 import { collectHits, until } from '../support/engineHelpers';
 
@@ -14,6 +16,11 @@ describe('demo server in a worker thread', function () {
     const logs: string[] = [];
     demo = await startDemoServer({ rate: 50, ghostSeconds: 0 }, (l) => logs.push(l));
     assert.equal(demo.thread, 'worker');
+    if (process.platform === 'linux') {
+      // Its thread runs at nice 10, below the thread that owns the window; this (main) thread is untouched.
+      assert.ok(readdirSync('/proc/self/task').some((tid) => getPriority(Number(tid)) === 10), 'a thread at nice 10');
+      assert.equal(getPriority(process.pid), 0);
+    }
     assert.match(demo.streamUrl, /^http:\/\/127\.0\.0\.1:\d+\//);
     engine = new LiveStreamEngine({ stream: { url: demo.streamUrl } });
     const got = collectHits(engine);

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DemoWorkerMessage } from './demoWorker';
-import { MockLiveStreamServer, type MockServerOptions } from './mockServer';
+import { MockLiveStreamServer, type MockServerOptions } from '../mock/mockServer';
 
 export interface DemoServer {
   readonly streamUrl: string;

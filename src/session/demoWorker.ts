@@ -8,7 +8,8 @@
  * and a status message every 100 ms (see demoServerHandle.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { MockLiveStreamServer, type MockServerOptions } from './mockServer';
+import { lowerThisThreadPriority } from '../stream/threadPriority';
+import { MockLiveStreamServer, type MockServerOptions } from '../mock/mockServer';
 
 export interface DemoWorkerStatus {
   t: 'status';
@@ -27,6 +28,8 @@ export type DemoWorkerMessage =
 if (parentPort) {
   const port = parentPort;
   const opts = workerData as Omit<MockServerOptions, 'log'>;
+  // A synthetic load: it yields to the extension host's thread and to the stream worker.
+  lowerThisThreadPriority(10);
   void (async () => {
     try {
       const mock = await MockLiveStreamServer.start({ ...opts, log: (line) => port.postMessage({ t: 'log', line } satisfies DemoWorkerMessage) });
