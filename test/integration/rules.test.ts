@@ -5,10 +5,9 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
-import { inputValue, queryWebview, queryWorkbench, requireHarness, waitFor } from './harness';
+import { disconnectDemo, ensureDemoConnected, inputValue, panelTab, queryWebview, queryWorkbench, requireHarness, waitFor } from './harness';
 
 const EXT_ID = 'livestream-tools.livestream-inspector';
-const PANEL_TITLE = 'Live Stream Hits';
 
 // Line numbers (0-based) matter: the diagnostics must sit on them.
 const RULES = [
@@ -22,13 +21,6 @@ const RULES = [
   '',
 ].join('\n');
 
-const panelTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
-  .find((t) => t.input instanceof vscode.TabInputWebview && t.label === PANEL_TITLE);
-
-const demoSlotFree = (a: LiveStreamApi) => {
-  const demo = a.service.demoServer;
-  return !demo || (demo.activeConnections === 0 && demo.ghostConnections === 0);
-};
 
 describe('tracking rules', function () {
   this.timeout(150_000);
@@ -54,30 +46,13 @@ describe('tracking rules', function () {
     await vscode.workspace.fs.delete(rulesUri).then(undefined, () => undefined);
     // The diagnostics go with the file.
     await waitFor(() => vscode.languages.getDiagnostics(rulesUri).length === 0, { message: 'diagnostics cleared', timeoutMs: 15_000 }).catch(() => undefined);
-    if (connectedHere) {
-      await vscode.commands.executeCommand('liveStream.disconnect');
-      await waitFor(() => demoSlotFree(a), { message: 'the demo stream to free the closed connection’s slot', timeoutMs: 40_000, intervalMs: 250 });
-    }
+    if (connectedHere) await disconnectDemo(a);
   });
 
   it('a rules file and the demo stream: diagnostics on the rules\' lines, "Show matching hits" opens the filtered panel', async function () {
     requireHarness(this);
     await vscode.workspace.fs.writeFile(rulesUri, new TextEncoder().encode(RULES));
-    const svc = a.service;
-    if (!(svc.isActive && svc.isDemo)) {
-      connectedHere = true;
-      await vscode.commands.executeCommand('liveStream.connectDemo');
-    }
-    let nudged = 0;
-    await waitFor(async () => {
-      const st = svc.snapshot().state;
-      if (st.kind === 'connected') return true;
-      if (st.kind === 'cooldown' && demoSlotFree(a) && Date.now() - nudged > 3_000) {
-        nudged = Date.now();
-        await vscode.commands.executeCommand('liveStream.connectNow');
-      }
-      return false;
-    }, { message: 'connected to the demo stream', timeoutMs: 60_000, intervalMs: 200 });
+    connectedHere = await ensureDemoConnected(a);
 
     // Diagnostics by rule and kind, each on its rule's line, with a count and the last hit's time.
     const byCode = () => new Map(vscode.languages.getDiagnostics(rulesUri).map((d) => [String(d.code), d]));
