@@ -156,8 +156,8 @@ export class PipelinedHit implements StoredHit {
 }
 
 /** Pause reading when this many decompressed bytes are in flight to the worker; resume below the low mark. */
-const BACKLOG_HIGH = 16 * 1024 * 1024;
-const BACKLOG_LOW = 4 * 1024 * 1024;
+const BACKLOG_HIGH = 8 * 1024 * 1024;
+const BACKLOG_LOW = 2 * 1024 * 1024;
 /** More deaths than this within RESTART_WINDOW_MS: give up on workers and process inline. */
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;

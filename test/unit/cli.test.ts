@@ -64,7 +64,7 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
   });
 
   it('a burst far over the stream worker\'s backlog limit is printed whole: the process does not exit while reading is held back', async () => {
-    // ~40 MB of records (6 MB gzipped) in one go: the pipeline holds reading back (16 MiB in flight) while its worker catches up,
+    // ~40 MB of records (6 MB gzipped) in one go: the pipeline holds reading back (8 MiB in flight) while its worker catches up,
     // and then nothing but the worker is busy. An unreferenced worker let the CLI exit there, silently, with code 0.
     const { gzipSync } = await import('node:zlib');
     const { createHitGenerator } = await import('../../src/mock/hitGenerator');
