@@ -82,6 +82,7 @@ describe('follow my visitor and golden hits', function () {
     filterBefore ??= await inputValue('webview', FILTER_INPUT);
     if (pausedHere && (await queryWebview(PAUSE, 'aria-pressed'))[0] === 'true') await clickWebview(PAUSE, 'Resume');
     if (await inputValue('webview', FILTER_INPUT) !== '') await setFilter('');
+    await showNewest();
     // Rows of hits the host holds: a stream switched just before (an earlier suite's) resets the host's store.
     await waitFor(async () => {
       const seqs = (await queryWebview(ROW, 'data-seq')).map(Number);
@@ -94,6 +95,14 @@ describe('follow my visitor and golden hits', function () {
     }
   }
 
+  /**
+   * A table scrolled away from the top (an earlier suite, e.g. the firehose) shows "N newer hits"
+   * over the first rows, and a click there never reaches a row: back to the newest first.
+   */
+  async function showNewest(): Promise<void> {
+    if ((await queryWebview('.newer-hits:not([hidden])')).length) await clickWebview('.newer-hits:not([hidden])').catch(() => undefined);
+  }
+
   /** Clicks the top row and returns the seq of the hit the detail pane shows. */
   async function selectTopRow(): Promise<number> {
     for (let attempt = 1; ; attempt++) {
@@ -104,6 +113,7 @@ describe('follow my visitor and golden hits', function () {
       } catch (e) {
         if (attempt >= 3) throw e;
         await vscode.commands.executeCommand('liveStream.showHits'); // the panel, in front again
+        await showNewest();
         continue;
       }
       const selected = async () => {
