@@ -21,7 +21,9 @@ export function run(): Promise<void> {
   const files = readdirSync(__dirname, { recursive: true })
     .map(String)
     .filter((f) => f.endsWith('.test.js'))
-    .sort();
+    // The firehose drill last: it loads both cores and leaves thousands of heavy hits and a scrolled
+    // panel behind, which the suites after it would otherwise inherit; otherwise alphabetical.
+    .sort((x, y) => Number(x.includes('firehose')) - Number(y.includes('firehose')) || x.localeCompare(y));
   if (files.length === 0) return Promise.reject(new Error(`no *.test.js under ${__dirname}: was the suite built?`));
   for (const f of files) mocha.addFile(join(__dirname, f));
 
