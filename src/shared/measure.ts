@@ -4,6 +4,7 @@
  * stream pipeline's worker, which measures each hit where it is parsed so the
  * extension host's thread never walks hits it does not show.
  */
+import { utf8Bytes } from '../analytics/utf8';
 import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH } from './model';
 
 /** The result of one walk over parsed hit data. */
@@ -106,13 +107,5 @@ export function stringBytes(s: string): number {
 
 /** UTF-8 length of a string, without allocating its bytes. */
 export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
-    else n += 3;
-  }
-  return n;
+  return utf8Bytes(s);
 }

@@ -15,6 +15,18 @@ export function ensureRedisServer(): void {
   if (r.status !== 0) throw new Error('redis-server is missing (see the line above)');
 }
 
+/** A suite's redis-server: installed if missing and started before its tests, stopped after; call the result inside a test. */
+export function useRedisServer(opts: RedisOptions = {}): () => RedisServer {
+  let server: RedisServer | undefined;
+  before(async function () {
+    this.timeout(120_000);
+    ensureRedisServer();
+    server = await RedisServer.start(opts);
+  });
+  after(() => server?.stop());
+  return () => server!;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();

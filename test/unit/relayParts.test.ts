@@ -8,7 +8,7 @@ import { Publisher } from '../../src/relay/publisher';
 import { withRelayCommands } from '../../src/relay/relayScripts';
 import { nullLogger } from '../../src/stream/logger';
 import { parseCli, UsageError } from '../../src/cli/args';
-import { ensureRedisServer, RedisServer } from '../support/redisServer';
+import { useRedisServer } from '../support/redisServer';
 import { until } from '../support/engineHelpers';
 import type { EngineSnapshot, RelayView, StoredHit } from '../../src/shared/model';
 import { statusView } from '../../src/shared/statusView';
@@ -75,17 +75,12 @@ describe('relay parts', () => {
 
 describe('relay fencing (real redis-server)', function () {
   this.timeout(30_000);
-  let redis: RedisServer;
-  before(async function () {
-    this.timeout(120_000);
-    ensureRedisServer();
-    redis = await RedisServer.start();
-  });
-  after(() => redis.stop());
+  const server = useRedisServer();
 
   const hit = (n: number): StoredHit => ({ seq: n, key: `1:${n}`, receivedAt: 1000 + n, data: {}, raw: `{"hitIdHigh":1,"hitIdLow":${n}}` });
 
   it('a deposed leader (its token no longer in the lease) writes nothing: the publish is refused inside Redis; a retried batch is applied once', async () => {
+    const redis = server();
     const keys = relayKeys('fence:test');
     const r = withRelayCommands(new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true }));
     await r.connect();
@@ -154,15 +149,10 @@ describe('status bar via relay (statusView)', () => {
 
 describe('relay viewer (real redis-server, in process)', function () {
   this.timeout(30_000);
-  let redis: RedisServer;
-  before(async function () {
-    this.timeout(120_000);
-    ensureRedisServer();
-    redis = await RedisServer.start();
-  });
-  after(() => redis.stop());
+  const server = useRedisServer();
 
   it('entries are untrusted: malformed, oversized and id-less ones are counted and skipped, duplicates dropped; a restarted viewer resumes after its last id', async () => {
+    const redis = server();
     const key = 'livestream:hostile';
     const c = redis.client();
     const add = (...f: string[]) => c.xadd(key, '*', ...f);

@@ -10,6 +10,9 @@
 import { eventTotal } from '../decimals';
 import { formatPath } from '../paths';
 import { isRecord, own, type Rec } from '../recordAccess';
+import { utf8Bytes } from '../utf8';
+
+export { utf8Bytes };
 
 /** Only the first 64 KiB of a value are scanned (like the filter's regex terms). */
 export const MAX_SCAN_CHARS = 64 * 1024;
@@ -245,19 +248,6 @@ export function personalData(d: Rec): Finding[] {
 }
 
 // ------------------------------------------------------------------ eVar length
-
-/** UTF-8 length of a string (lone surrogates count 3 bytes, as TextEncoder writes U+FFFD). */
-export function utf8Bytes(s: string, stopAbove = Infinity): number {
-  let b = 0;
-  for (let i = 0; i < s.length && b <= stopAbove; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) b += 1;
-    else if (c < 0x800) b += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { b += 4; i++; }
-    else b += 3;
-  }
-  return b;
-}
 
 function evarsOf(container: unknown): Rec | undefined {
   if (!isRecord(container)) return undefined;
