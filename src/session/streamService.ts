@@ -86,6 +86,12 @@ export class StreamService extends Disposable {
   private afterStopUntil = 0;
   private afterStopTimer?: TimerHandle;
   private byteCapLogs = 0;
+  /**
+   * Receipt numbers for the store, the panel and its messages. Each engine or relay viewer counts from 1,
+   * and the store outlives them: numbered here, a hit still on screen from the previous source can never
+   * share its number with a new one (Follow or Save as golden would act on the wrong hit).
+   */
+  private seq = 0;
   private disposal?: Promise<void>;
   /** Whether this thread keeps up with the stream (runs while an engine runs). */
   private readonly load: LoadMonitor;
@@ -411,6 +417,7 @@ export class StreamService extends Disposable {
     const kept: StoredHit[] = [];
     const evictedBefore = this.store.evictedForBytes;
     for (const h of hits) {
+      h.seq = ++this.seq;
       const r = this.store.push(h);
       if (!r.kept) {
         if (shouldLog(this.store.refused)) this.deps.log.warn(`Hit store: refused record #${this.store.refused} (${r.bytes} bytes; limit ${MAX_STORED_RECORD_BYTES}).`);

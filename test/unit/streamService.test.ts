@@ -192,6 +192,24 @@ describe('StreamService (two windows over one global storage folder)', function 
     assert.ok(Math.abs(lastLossAt - t0) < 2000, `repaired to about now: ${lastLossAt}`);
   });
 
+  it('a new engine keeps numbering where the last one stopped: a hit still shown from the old stream never shares its seq with a new one', async () => {
+    const settings: Partial<Settings> = { reconnectCooldownSeconds: 0 };
+    const { s } = make('q', settings);
+    await s.connect();
+    await until(() => s.hits().length >= 5, 5000, 'hits from the first engine');
+    await s.disconnect();
+    const first = [...s.hits()];
+    settings.maxConnections = 3; // part of the engine's identity: a new engine, counting its own hits from 1
+    await s.connect();
+    await until(() => s.hits().length >= first.length + 5, 5000, 'hits from the second engine');
+    await s.disconnect();
+    const all = s.hits();
+    const seqs = all.map((h) => h.seq);
+    for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `seq ${seqs[i]} after ${seqs[i - 1]}: strictly increasing across engines`);
+    // Every old hit is still found by its own number, not by a newer hit's.
+    for (const h of first) assert.equal(s.bySeq(h.seq), h);
+  });
+
   it('a setting that needs a new engine: the old one is unsubscribed and its dispose() awaited before the new one starts', async () => {
     const proto = LiveStreamEngine.prototype;
     const { dispose, start } = proto;
