@@ -101,12 +101,19 @@ describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel o
     }
     // A filter nothing matches: the table empties and says so. Timed from the last key typed.
     panelOpen = true;
-    await typeWebview('zzq-no-such-page', '.filter-input');
+    const text = 'zzq-no-such-page';
+    await typeWebview(text, '.filter-input');
     const typed = Date.now();
     await waitFor(async () => (await queryWebview('.grid-empty')).some((t) => /match/i.test(t)), { message: 'the filtered (empty) table', timeoutMs: 5000, intervalMs: 10 });
-    const ms = Date.now() - typed;
-    console.log(`  the filter applied ${ms} ms after the last key (debounce 100 ms included; one look into the webview takes ${roundTrip} ms)`);
-    // Issue 11: within 300 ms (the filter's 100 ms debounce included), not counting the test's own look into the webview.
-    assert.ok(ms - roundTrip < 300, `filter applied after ${ms} ms (round trip ${roundTrip} ms)`);
+    const outside = Date.now() - typed;
+    // The panel's own record: last keystroke → first frame drawn with the filter (FilterBox.noteLatency).
+    const ms = Number((await waitFor(async () => {
+      const [applied] = await queryWebview('.filter-input', 'data-applied-text');
+      return applied === text ? queryWebview('.filter-input', 'data-applied-after-ms') : undefined;
+    }, { message: 'the panel\'s key-to-frame record' }))[0]);
+    console.log(`  the filter applied ${ms} ms after the last key, to the first frame drawn with it (debounce 100 ms included); `
+      + `seen from the test ${outside} ms (its looks into the webview take ${roundTrip} ms or more each)`);
+    // Issue 11: within 300 ms, the filter's 100 ms debounce included.
+    assert.ok(ms >= 100 && ms < 300, `filter applied after ${ms} ms`);
   });
 });

@@ -204,6 +204,17 @@ describe('hits webview in Chromium', function () {
       await until(p.page, () => document.querySelectorAll('.grid-spacer .row:not([hidden])').length === 4);
     });
 
+    it('typing (no Enter): the filter applies after the debounce, and the panel records key-to-frame time for that text', async () => {
+      const t0 = Date.now();
+      await p.page.type('.filter-input', 'pageName:cart');
+      await until(p.page, () => document.querySelector<HTMLInputElement>('.filter-input')?.dataset.appliedText === 'pageName:cart');
+      const outside = Date.now() - t0;
+      assert.deepEqual(await pageNames(p), ['Cart']);
+      const ms = Number(await p.page.getAttribute('.filter-input', 'data-applied-after-ms'));
+      // From the last key: at least the 100 ms debounce, never more than the whole typing seen from outside.
+      assert.ok(ms >= 100 && ms <= outside, `recorded ${ms} ms (outside: ${outside} ms for typing and applying)`);
+    });
+
     it('quick chips toggle their term in the filter text', async () => {
       await p.page.click('.chip:has-text("Page views")');
       await p.frames();
