@@ -9,6 +9,7 @@
  * No `vscode` here: Node's fs on the workspace folder's path, so the unit tests
  * run it in plain Node. (Virtual workspaces have no path; the caller says so.)
  */
+import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { measureData } from '../shared/measure';
@@ -46,11 +47,17 @@ export async function saveGolden(root: string, name: string, raw: string): Promi
   const dir = join(root, GOLDEN_DIR);
   await fsp.mkdir(dir, { recursive: true });
   const path = join(dir, name);
+  // Written beside it, then linked into place: the file appears whole (a file watcher, a test runner or
+  // Compare never reads a half-written golden hit), and link() refuses an existing name atomically.
+  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await fsp.writeFile(tmp, raw, { encoding: 'utf8', flag: 'wx' });
   try {
-    await fsp.writeFile(path, raw, { encoding: 'utf8', flag: 'wx' });
+    await fsp.link(tmp, path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new GoldenError(`${GOLDEN_DIR}/${name} already exists.`);
     throw e;
+  } finally {
+    await fsp.rm(tmp, { force: true });
   }
   return path;
 }

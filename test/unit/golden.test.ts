@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -23,10 +23,29 @@ describe('golden hits (.vscode/livestream-golden/*.json)', () => {
     assert.deepEqual(await listGolden(root), { names: ['checkout.json'], skipped: 0 });
   });
 
+  it('the file appears whole: a watcher that reads it as soon as it exists reads every byte; no temporary file is left', async () => {
+    const big = `{"hitIdHigh":1,"hitIdLow":2,"pageName":"${'x'.repeat(4 * 1024 * 1024)}"}`;
+    const dir = join(root, GOLDEN_DIR);
+    mkdirSync(dir, { recursive: true });
+    const seen: number[] = [];
+    const w = watch(dir, (_e, f) => {
+      if (f !== 'big.json') return;
+      try { seen.push(readFileSync(join(dir, 'big.json')).length); } catch { /* not there yet */ }
+    });
+    try {
+      await saveGolden(root, 'big.json', big);
+      await new Promise((r) => setTimeout(r, 100));
+    } finally { w.close(); }
+    assert.ok(seen.length > 0, 'the watcher saw the file');
+    assert.deepEqual([...new Set(seen)], [big.length], `sizes read as it appeared: ${seen.join(', ')}`);
+    assert.deepEqual(readdirSync(dir), ['big.json']);
+  });
+
   it('never overwrites, and refuses names that could leave the folder', async () => {
     await saveGolden(root, 'a.json', '{}');
     await assert.rejects(saveGolden(root, 'a.json', '{"x":1}'), (e: Error) => e instanceof GoldenError && /already exists/.test(e.message));
     assert.equal(readFileSync(join(root, GOLDEN_DIR, 'a.json'), 'utf8'), '{}');
+    assert.deepEqual(readdirSync(join(root, GOLDEN_DIR)), ['a.json'], 'the refused attempt left nothing behind');
     for (const bad of ['../x.json', 'a/b.json', '.hidden.json', 'x.txt', '..json', 'a..json', `${'x'.repeat(120)}.json`, '']) {
       assert.equal(isGoldenName(bad), false, bad);
       await assert.rejects(saveGolden(root, bad, '{}'), GoldenError, bad);
