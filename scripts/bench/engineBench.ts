@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { payload, serveForever } from './benchStream';
-import { parseRecord } from '../../src/stream/losslessJson';
+import { parseRecord } from '../../src/shared/losslessJson';
 
 const root = join(__dirname, '../..');
 const json = process.argv.includes('--json');

@@ -11,7 +11,7 @@ import { compileFilter } from '../../src/analytics/filter/compileFilter';
 import { RulesChecker } from '../../src/analytics/rules/checker';
 import { parseRulesFile } from '../../src/analytics/rules/ruleFile';
 import { createHitGenerator } from '../../src/mock/hitGenerator';
-import { parseRecord } from '../../src/stream/losslessJson';
+import { parseRecord } from '../../src/shared/losslessJson';
 
 const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
 const N = arg('hits', 20_000);

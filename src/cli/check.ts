@@ -9,7 +9,7 @@ import { RulesChecker, describeTally, type RuleClock } from '../analytics/rules/
 import { formatDuration } from '../analytics/rules/duration';
 import { parseRulesFile, RULES_LIMITS, type RuleSet, type Severity } from '../analytics/rules/ruleFile';
 import { secondsToMs } from '../analytics/summary';
-import { parseRecord } from '../stream/losslessJson';
+import { parseRecord } from '../shared/losslessJson';
 import { RecordSplitter } from '../stream/recordSplitter';
 import type { StoredHit } from '../shared/model';
 import type { CheckArgs, TailArgs } from './args';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { measureData } from '../shared/measure';
-import { parseRecord } from '../stream/losslessJson';
+import { parseRecord } from '../shared/losslessJson';
 
 /** Relative to the workspace folder. */
 export const GOLDEN_DIR = '.vscode/livestream-golden';

@@ -5,12 +5,12 @@ import { once } from 'node:events';
 import { postChecked, type PanelBackend } from './panelBackend';
 import { EXPORT_LABELS, type ExportFormat } from '../analytics/exportFormat';
 import { Disposable } from '../shared/dispose';
-import type { Hit, StoredHit } from '../shared/model';
+import type { StoredHit } from '../shared/model';
 import { buildPanelHtml } from '../shared/panelHtml';
 import { PanelRelay } from '../session/panelRelay';
 import { systemClock } from '../stream/clock';
 import {
-  PROTOCOL_VERSION, isHostToWebview, isWebviewToHost, wireHit,
+  PROTOCOL_VERSION, isHostToWebview, isWebviewToHost, wireHit, type WireHit,
   type HostToWebview, type WebviewToHost,
 } from '../shared/protocol';
 
@@ -318,7 +318,7 @@ export class HitsPanel extends Disposable {
 /** A short description of an outgoing message for the log (never its content). */
 function describeOutgoing(msg: HostToWebview): string {
   if (msg.type === 'hits' || msg.type === 'snapshot') {
-    const hits: readonly Hit[] = msg.hits;
+    const hits: readonly WireHit[] = msg.hits;
     const range = hits.length ? `, seq ${hits[0]!.seq}–${hits[hits.length - 1]!.seq}` : '';
     return `${msg.type === 'hits' ? 'a batch' : 'a snapshot'} of ${hits.length} hit${hits.length === 1 ? '' : 's'}${range}`;
   }

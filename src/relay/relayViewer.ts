@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { systemClock, type Clock } from '../stream/clock';
 import { DedupeWindow } from '../stream/dedupe';
-import { hitKey, parseRecord } from '../stream/losslessJson';
+import { hitKey, parseRecord } from '../shared/losslessJson';
 import { shouldLog, type Logger } from '../stream/logger';
 import { RateMeter } from '../stream/rateMeter';
 import { MAX_HIT_KEY_CHARS } from '../stream/dedupe';

@@ -12,6 +12,7 @@ import { EXPORT_FORMATS, type ExportFormat } from '../analytics/exportFormat';
 import { hasOwn, isRecord, type Rec } from '../analytics/recordAccess';
 import { isHitRuleResult, wireRules } from './rulesWire';
 import { isFollowableId } from '../analytics/visitorIds';
+import { parseRecord } from './losslessJson';
 import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from './model';
 
 /**
@@ -24,13 +25,21 @@ export const PROTOCOL_VERSION = 1;
 
 // ---------------------------------------------------------------- host → webview
 
+/**
+ * One hit on the wire. Usually its record text: the webview parses it (losslessly, like the
+ * host), so neither parsing nor serializing an object tree costs the extension host's thread,
+ * which every extension of the window shares (issue 11; half of what a firehose cost it).
+ * Placeholders and hits without text carry `data` instead. Exactly one of the two.
+ */
+export type WireHit = Omit<Hit, 'data'> & ({ text: string; data?: never } | { data: Record<string, unknown>; text?: never });
+
 /** Full state: sent in answer to `ready`, after a reset/clear, and when the panel becomes visible again. */
 export interface SnapshotMessage {
   type: 'snapshot';
   version: number;
   engine: EngineSnapshot;
   /** Oldest first. */
-  hits: Hit[];
+  hits: WireHit[];
   /** `liveStream.maxHits`: the webview keeps at most this many rows. */
   maxHits: number;
   /** `liveStream.myTraffic`: visitor ids / page hosts behind the `is:mine` filter. */
@@ -42,7 +51,7 @@ export interface SnapshotMessage {
 /** New hits since the last message (oldest first), coalesced over ~100 ms; may carry the latest engine model. */
 export interface HitsMessage {
   type: 'hits';
-  hits: Hit[];
+  hits: WireHit[];
   engine?: EngineSnapshot;
   now: number;
   /** Seq of the oldest hit the host still keeps: the webview drops older rows (the host's byte budget may keep fewer than maxHits). */
@@ -206,6 +215,40 @@ export function isHit(v: unknown): v is Hit {
     && (v.omitted === undefined || isOmitted(v.omitted)) && (v.rules === undefined || isHitRuleResult(v.rules));
 }
 
+/** A hit on the wire: its text (no longer than a displayable hit) or its data, not both. */
+export function isWireHit(v: unknown): v is WireHit {
+  if (!isRecord(v)) return false;
+  if (v.text === undefined) return isHit(v);
+  return v.data === undefined && isStr(v.text, LIMITS.hitChars) && v.omitted === undefined && isSeq(v.seq) && typeof v.key === 'string'
+    && isFiniteNum(v.receivedAt) && (v.rules === undefined || isHitRuleResult(v.rules));
+}
+
+/**
+ * The webview's side of `wireHit`: parses each text, losslessly. The host's pipeline parsed the
+ * same text, so a failure means a broken or hostile host message: that hit becomes a placeholder
+ * row, and the rest of the batch is shown.
+ */
+export function hitsFromWire(hits: readonly WireHit[]): Hit[] {
+  const out: Hit[] = new Array(hits.length);
+  for (let i = 0; i < hits.length; i++) {
+    const w = hits[i]!;
+    if (w.text === undefined) { out[i] = w as Hit; continue; }
+    let data: Record<string, unknown>;
+    let omitted: OmittedHit | undefined;
+    try {
+      data = parseRecord(w.text);
+    } catch {
+      data = {};
+      omitted = { reason: 'too-large', bytes: w.text.length };
+    }
+    const h: Hit = { seq: w.seq, key: w.key, receivedAt: w.receivedAt, data };
+    if (omitted) h.omitted = omitted;
+    if (w.rules) h.rules = w.rules;
+    out[i] = h;
+  }
+  return out;
+}
+
 function isOmitted(v: unknown): v is OmittedHit {
   return isRecord(v) && (v.reason === 'too-deep' || v.reason === 'too-large') && isSeq(v.bytes);
 }
@@ -217,8 +260,14 @@ function isOmitted(v: unknown): v is OmittedHit {
  * placeholder: seq, key, times and size only, so it can never make
  * `postMessage` throw and take the rest of its batch with it.
  */
-export function wireHit(h: Hit): Hit {
-  if (!h.omitted) return h.rules ? { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data, rules: wireRules(h.rules) } : { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
+export function wireHit(h: Hit & { raw?: string }): WireHit {
+  if (!h.omitted) {
+    // The text when there is one (a lazy hit from the stream worker is decoded, never parsed, here).
+    const raw = h.raw;
+    const w: WireHit = typeof raw === 'string' && raw !== '' ? { seq: h.seq, key: h.key, receivedAt: h.receivedAt, text: raw } : { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
+    if (h.rules) w.rules = wireRules(h.rules);
+    return w;
+  }
   const data: Record<string, unknown> = {};
   const t = h.data.timeGMT;
   if (typeof t === 'number' || typeof t === 'string' && t.length <= 32) data.timeGMT = t;
@@ -227,9 +276,9 @@ export function wireHit(h: Hit): Hit {
   return placeholder;
 }
 
-function isHitArray(v: unknown): v is Hit[] {
+function isHitArray(v: unknown): v is WireHit[] {
   if (!Array.isArray(v)) return false;
-  for (let i = 0; i < v.length; i++) if (!isHit(v[i])) return false;
+  for (let i = 0; i < v.length; i++) if (!isWireHit(v[i])) return false;
   return true;
 }
 

@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { OmittedHit, StoredHit } from '../shared/model';
 import type { Logger } from './logger';
-import { parseRecord } from './losslessJson';
+import { parseRecord } from '../shared/losslessJson';
 import type { BatchMessage, ToWorker, WorkerInit } from './pipelineMessages';
 import { RecordProcessor, type ProcessorCounts, type ProcessorOptions } from './recordProcessor';
 import { RecordSplitter } from './recordSplitter';
@@ -77,7 +77,7 @@ export class InlinePipeline implements RecordPipeline {
   private readonly splitter: RecordSplitter;
   private batch: StoredHit[] = [];
 
-  constructor(private readonly o: PipelineOptions, seed: Iterable<string> = []) {
+  constructor(private readonly o: PipelineOptions, seed: Iterable<string> = [], skipping = 0) {
     this.processor = new RecordProcessor(o.processor, (_l, m) => o.log.warn(m));
     this.processor.seed(seed);
     this.splitter = new RecordSplitter({
@@ -86,7 +86,7 @@ export class InlinePipeline implements RecordPipeline {
         if (!r) return;
         if (o.processor.keyOnly) {
           // Only the id was restored losslessly: `data` is parsed again, losslessly, if anyone reads it.
-          const lazy = new PipelinedHit(r.key, bytes);
+          const lazy = PipelinedHit.single(r.key, bytes);
           if (o.keepRawBytes) lazy.rawBytes = bytes;
           this.batch.push(lazy);
           return;
@@ -101,6 +101,7 @@ export class InlinePipeline implements RecordPipeline {
       },
       oversized: (bytes) => this.processor.oversized(bytes, o.maxRecordBytes),
     }, o.maxRecordBytes);
+    this.splitter.resumeSkipping(skipping);
   }
 
   endResponse(): void {
@@ -124,27 +125,72 @@ export class InlinePipeline implements RecordPipeline {
   async dispose(): Promise<void> { /* nothing held */ }
 }
 
+/** One batch of kept records from the worker, shared by its hits (one object per hit, nothing else). */
+export interface RecordBatch {
+  /** The records' bytes, back to back. */
+  bytes: Uint8Array;
+  /** End offset of each record in `bytes`. */
+  ends: Uint32Array;
+  /** The records' keys, back to back, and where each ends. */
+  keys: string;
+  keyEnds: Uint32Array;
+  /** Estimated heap bytes of each record's parsed data. */
+  measured: Float64Array;
+}
+
 /**
- * A hit whose record was parsed in the worker. It holds a view of the batch's
- * bytes; `raw` is decoded on each read (not kept: the store's estimate counts
- * the bytes once) and `data` is parsed on first read and kept.
+ * A hit whose record was parsed in the worker: an index into its batch. At
+ * firehose rates the extension host receives tens of thousands of these per
+ * second and keeps most of them for a while (the hit store), so each is one
+ * small object: `key`, `raw` and `measured` are read from the batch when
+ * asked, `raw` decoded on each read (not kept: the store's estimate counts
+ * the bytes once) and `data` parsed on first read and kept.
  */
 export class PipelinedHit implements StoredHit {
   seq = 0;
   receivedAt = 0;
   omitted?: OmittedHit;
-  measured?: { bytes: number; problem?: OmittedHit['reason'] };
   rawBytes?: Uint8Array;
   private parsed?: Record<string, unknown>;
+  private problem?: OmittedHit['reason'];
 
-  constructor(readonly key: string, private readonly bytes: Uint8Array) {}
+  constructor(private readonly batch: RecordBatch, private readonly i: number) {}
+
+  /** A batch of one record (the inline pipeline's key-only path). */
+  static single(key: string, bytes: Uint8Array, measured = 0): PipelinedHit {
+    const b: RecordBatch = { bytes, ends: Uint32Array.of(bytes.byteLength), keys: key, keyEnds: Uint32Array.of(key.length), measured: Float64Array.of(measured) };
+    return new PipelinedHit(b, 0);
+  }
+
+  private get start(): number { return this.i === 0 ? 0 : this.batch.ends[this.i - 1]!; }
+
+  get key(): string {
+    const b = this.batch;
+    return b.keys.slice(this.i === 0 ? 0 : b.keyEnds[this.i - 1]!, b.keyEnds[this.i]!);
+  }
 
   get raw(): string {
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8');
+    const b = this.batch.bytes;
+    return Buffer.from(b.buffer, b.byteOffset + this.start, this.recordBytes).toString('utf8');
   }
 
   /** The record's UTF-8 length, without decoding it. */
-  get recordBytes(): number { return this.bytes.byteLength; }
+  get recordBytes(): number { return this.batch.ends[this.i]! - this.start; }
+
+  /** The record's bytes (a view of the batch). */
+  bytes(): Uint8Array { return this.batch.bytes.subarray(this.start, this.batch.ends[this.i]!); }
+
+  get measured(): { bytes: number; problem?: OmittedHit['reason'] } {
+    const bytes = this.batch.measured[this.i]!;
+    return this.problem ? { bytes, problem: this.problem } : { bytes };
+  }
+
+  /** A record too deep to display (the worker said so): its top-level scalars stand in for its data. */
+  markPlaceholder(reason: OmittedHit['reason'], data: Record<string, unknown>): void {
+    this.problem = reason;
+    this.parsed = data;
+    this.omitted = { reason, bytes: this.recordBytes };
+  }
 
   get data(): Record<string, unknown> {
     // The worker parsed the same text successfully, so this cannot throw.
@@ -158,11 +204,18 @@ export class PipelinedHit implements StoredHit {
 /** Pause reading when this many decompressed bytes are in flight to the worker; resume below the low mark. */
 const BACKLOG_HIGH = 8 * 1024 * 1024;
 const BACKLOG_LOW = 2 * 1024 * 1024;
+/**
+ * The shared ring the main thread writes decompressed bytes into. It must hold the backlog, the
+ * record the worker is in the middle of (up to the record limit) and what gunzip still emits after
+ * reading pauses; bytes that do not fit yet wait in a queue (and reading stays paused).
+ */
+const RING_BYTES = 16 * 1024 * 1024;
 /** More deaths than this within RESTART_WINDOW_MS: give up on workers and process inline. */
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
 
-type Replay = { kind: 'chunk'; start: number; buf: Buffer } | { kind: 'end'; at: number };
+/** What waits for room in the ring, in order: bytes, the end of a response, a flush request. */
+type Queued = { kind: 'chunk'; buf: Buffer } | { kind: 'end' } | { kind: 'flush'; id: number };
 
 export interface WorkerPipelineOptions extends PipelineOptions {
   /** The worker's script (default: next to this bundle, see defaultWorkerScript). */
@@ -171,6 +224,8 @@ export interface WorkerPipelineOptions extends PipelineOptions {
   flushMs?: number;
   /** The worker thread's nice value (Linux): below the caller's thread, which must stay responsive. */
   nice?: number;
+  /** The shared ring's size (tests use a small one to exercise wrap-around and waiting for room). */
+  ringBytes?: number;
 }
 
 /** The bundle's worker (dist/streamWorker.js), or this source file's sibling under tsx (tests, bench). */
@@ -189,26 +244,45 @@ function spawnWorker(script: string): Worker {
   return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(script)});`, { eval: true });
 }
 
+/**
+ * The main thread's side of the worker pipeline. Decompressed bytes go into a
+ * ring of shared memory, and the worker is told how far it may read: no copy
+ * per chunk for a transfer, no buffer for the garbage collector per chunk
+ * (at firehose rates those dominated this thread's share). The ring is also
+ * the replay buffer: everything after the last record boundary the worker
+ * acknowledged stays in it until a later acknowledgement, so a restarted
+ * worker reads it again.
+ */
 export class WorkerPipeline implements RecordPipeline {
   private worker?: Worker;
   private inline?: InlinePipeline;
   private readonly script: string;
   private readonly flushMs: number;
-  /** Global offset of the next byte pushed. */
+  private readonly ringBuffer: SharedArrayBuffer;
+  private readonly ring: Uint8Array;
+  /** Global offset of the next byte written to the ring. */
   private sent = 0;
   /** Global offset the worker has processed. */
   private processed = 0;
   /** Global offset of the last record boundary the worker acknowledged. */
   private acked = 0;
-  /** Everything after the last acknowledged record boundary, for a restarted worker. */
-  private replay: Replay[] = [];
+  /** At `acked`, the worker was skipping an oversized record (bytes so far). */
+  private ackedSkipping = 0;
+  /** Where responses ended (global offsets), not yet acknowledged: a restarted worker is told again. */
+  private ends: number[] = [];
+  /** Waiting for room in the ring. */
+  private queue: Queued[] = [];
+  private queuedBytes = 0;
   /** Counters of workers that died (their last report). */
   private base = zeroCounts();
   private current = zeroCounts();
-  /** Keys delivered, newest last (a ring as large as the dedupe window): the seed of a restarted worker. */
-  private readonly recent: string[];
-  private recentHead = 0;
+  /**
+   * Keys delivered, newest last, as the batches' joined keys (one string per batch, not one per hit):
+   * at least the dedupe window's worth, the seed of a restarted worker.
+   */
+  private recent: { keys: string; ends: Uint32Array }[] = [];
   private recentCount = 0;
+  private readonly recentMax: number;
   private readonly drains = new Map<number, () => void>();
   private nextDrain = 1;
   private writable: (() => void)[] = [];
@@ -224,7 +298,10 @@ export class WorkerPipeline implements RecordPipeline {
     if (!script) throw new Error('The stream worker script is missing (dist/streamWorker.js).');
     this.script = script;
     this.flushMs = o.flushMs ?? 50;
-    this.recent = new Array(Math.max(1, o.processor.dedupeWindow ?? 100_000));
+    // Room for at least two records at the limit: the one the worker holds unfinished and the next.
+    this.ringBuffer = new SharedArrayBuffer(Math.max(o.ringBytes ?? RING_BYTES, 2 * o.maxRecordBytes + 64 * 1024));
+    this.ring = new Uint8Array(this.ringBuffer);
+    this.recentMax = Math.max(1, o.processor.dedupeWindow ?? 100_000);
     this.start();
   }
 
@@ -234,38 +311,35 @@ export class WorkerPipeline implements RecordPipeline {
     const w = spawnWorker(this.script);
     this.worker = w;
     this.reffed = true;
-    const ack = this.replayStart();
-    const init: WorkerInit = { t: 'init', processor: this.o.processor, maxRecordBytes: this.o.maxRecordBytes, flushMs: this.flushMs, offset: ack, seed: this.recentKeys(), nice: this.o.nice };
+    const init: WorkerInit = {
+      t: 'init', ring: this.ringBuffer, processor: this.o.processor, maxRecordBytes: this.o.maxRecordBytes, flushMs: this.flushMs,
+      offset: this.acked, skipping: this.ackedSkipping || undefined, seed: this.recentKeys(), nice: this.o.nice,
+    };
     w.postMessage(init);
-    for (const r of this.replay) this.sendReplay(w, r, ack);
-    for (const id of this.drains.keys()) w.postMessage({ t: 'flush', id } satisfies ToWorker);
+    // A restarted worker reads again from the last acknowledged boundary, told where responses ended.
+    for (const at of this.ends) w.postMessage({ t: 'end', at } satisfies ToWorker);
+    if (this.sent > (this.ends.at(-1) ?? this.acked)) w.postMessage({ t: 'data', end: this.sent } satisfies ToWorker);
+    for (const id of this.drains.keys()) if (!this.queue.some((q) => q.kind === 'flush' && q.id === id)) w.postMessage({ t: 'flush', id } satisfies ToWorker);
     w.on('message', (m: BatchMessage) => { if (this.worker === w) this.onBatch(m); });
     w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
     w.on('exit', (code) => { if (this.worker === w) this.died(`exit code ${code}`); });
     this.updateRef();
   }
 
-  /** Where a restarted worker begins: the last acknowledged record boundary (the replay holds everything after it). */
-  private replayStart(): number { return this.acked; }
-
-  private sendReplay(w: Worker, r: Replay, from: number): void {
-    if (r.kind === 'end') { w.postMessage({ t: 'end' } satisfies ToWorker); return; }
-    const skip = Math.max(0, from - r.start);
-    const copy = new Uint8Array(r.buf.subarray(skip));
-    w.postMessage({ t: 'chunk', buf: copy } satisfies ToWorker, [copy.buffer]);
-  }
-
   private recentKeys(): string[] {
     const out: string[] = [];
-    for (let i = 0; i < this.recentCount; i++) out.push(this.recent[(this.recentHead + i) % this.recent.length]!);
-    return out;
+    for (const b of this.recent) {
+      let from = 0;
+      for (const end of b.ends) { if (end > from) out.push(b.keys.slice(from, end)); from = end; }
+    }
+    return out.slice(-this.recentMax);
   }
 
-  private remember(key: string): void {
-    if (key === '') return;
-    const cap = this.recent.length;
-    if (this.recentCount < cap) this.recent[(this.recentHead + this.recentCount++) % cap] = key;
-    else { this.recent[this.recentHead] = key; this.recentHead = (this.recentHead + 1) % cap; }
+  private remember(keys: string, ends: Uint32Array): void {
+    this.recent.push({ keys, ends });
+    this.recentCount += ends.length;
+    // Drop whole batches while the rest still covers the window.
+    while (this.recent.length > 1 && this.recentCount - this.recent[0]!.ends.length >= this.recentMax) this.recentCount -= this.recent.shift()!.ends.length;
   }
 
   private died(why: string): void {
@@ -284,19 +358,42 @@ export class WorkerPipeline implements RecordPipeline {
       return;
     }
     this.restarts++;
-    this.o.log.warn(`The stream worker died (${why}): restarted it and replayed ${this.replay.length} buffered part(s); the connection is unaffected.`);
+    this.o.log.warn(`The stream worker died (${why}): restarted it and replayed ${this.sent - this.acked} buffered bytes; the connection is unaffected.`);
     this.start();
   }
 
-  private toInline(): void {
-    const inline = new InlinePipeline(this.o, this.recentKeys());
-    this.inline = inline;
-    const from = this.replayStart();
-    for (const r of this.replay) {
-      if (r.kind === 'end') inline.endResponse();
-      else inline.push(r.buf.subarray(Math.max(0, from - r.start)));
+  /** Copies the ring's bytes [from, to) out (the inline pipeline keeps views of what it is given). */
+  private copyOut(from: number, to: number): Buffer {
+    const out = Buffer.allocUnsafe(to - from);
+    const size = this.ring.length;
+    let at = 0;
+    while (from < to) {
+      const i = from % size;
+      const n = Math.min(to - from, size - i);
+      out.set(this.ring.subarray(i, i + n), at);
+      at += n;
+      from += n;
     }
-    this.replay = [];
+    return out;
+  }
+
+  private toInline(): void {
+    const inline = new InlinePipeline(this.o, this.recentKeys(), this.ackedSkipping);
+    this.inline = inline;
+    let from = this.acked;
+    for (const at of this.ends) {
+      if (at > from) inline.push(this.copyOut(from, at));
+      inline.endResponse();
+      from = Math.max(from, at);
+    }
+    if (this.sent > from) inline.push(this.copyOut(from, this.sent));
+    for (const q of this.queue) {
+      if (q.kind === 'chunk') inline.push(q.buf);
+      else if (q.kind === 'end') inline.endResponse();
+    }
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.ends = [];
     for (const resolve of this.drains.values()) resolve();
     this.drains.clear();
     this.resumeIfPaused();
@@ -304,24 +401,66 @@ export class WorkerPipeline implements RecordPipeline {
 
   endResponse(): void {
     if (this.inline) { this.inline.endResponse(); return; }
-    this.replay.push({ kind: 'end', at: this.sent });
-    this.worker?.postMessage({ t: 'end' } satisfies ToWorker);
+    if (this.queue.length) { this.queue.push({ kind: 'end' }); return; }
+    this.ends.push(this.sent);
+    this.worker?.postMessage({ t: 'end', at: this.sent } satisfies ToWorker);
   }
 
   push(chunk: Buffer): boolean {
     if (this.inline) return this.inline.push(chunk);
     if (chunk.length === 0) return !this.paused;
-    // Kept for a replay; the worker gets its own copy, transferred (zlib's chunks are views of larger buffers).
-    this.replay.push({ kind: 'chunk', start: this.sent, buf: chunk });
-    this.sent += chunk.length;
-    const copy = new Uint8Array(chunk);
-    this.worker?.postMessage({ t: 'chunk', buf: copy } satisfies ToWorker, [copy.buffer]);
+    if (this.queue.length || !this.write(chunk)) {
+      // No room until the worker acknowledges more (zlib does not rewrite a chunk it emitted: kept as is).
+      this.queue.push({ kind: 'chunk', buf: chunk });
+      this.queuedBytes += chunk.length;
+    }
     this.updateRef();
-    if (!this.paused && this.sent - this.processed > BACKLOG_HIGH) {
+    if (!this.paused && (this.queue.length || this.sent + this.queuedBytes - this.processed > BACKLOG_HIGH)) {
       this.paused = true;
       this.pausedAt = performance.now();
     }
     return !this.paused;
+  }
+
+  /** Copies a chunk into the ring and tells the worker; false when it does not fit yet. */
+  private write(chunk: Uint8Array): boolean {
+    const size = this.ring.length;
+    if (this.sent + chunk.length - this.acked > size) return false;
+    let done = 0;
+    while (done < chunk.length) {
+      const at = (this.sent + done) % size;
+      const n = Math.min(chunk.length - done, size - at);
+      this.ring.set(n === chunk.length ? chunk : chunk.subarray(done, done + n), at);
+      done += n;
+    }
+    this.sent += chunk.length;
+    this.worker?.postMessage({ t: 'data', end: this.sent } satisfies ToWorker);
+    return true;
+  }
+
+  /** Moves what waited for room into the ring, in order, as far as it fits. */
+  private writeQueued(): void {
+    while (this.queue.length) {
+      const q = this.queue[0]!;
+      if (q.kind === 'chunk') {
+        if (q.buf.length > this.ring.length) {
+          // Larger than the whole ring (a test's tiny ring): in parts.
+          const n = this.ring.length - (this.sent - this.acked);
+          if (n <= 0 || !this.write(q.buf.subarray(0, n))) return;
+          q.buf = q.buf.subarray(n);
+          this.queuedBytes -= n;
+          continue;
+        }
+        if (!this.write(q.buf)) return;
+        this.queuedBytes -= q.buf.length;
+      } else if (q.kind === 'end') {
+        this.ends.push(this.sent);
+        this.worker?.postMessage({ t: 'end', at: this.sent } satisfies ToWorker);
+      } else {
+        this.worker?.postMessage({ t: 'flush', id: q.id } satisfies ToWorker);
+      }
+      this.queue.shift();
+    }
   }
 
   onWritable(cb: () => void): void {
@@ -335,7 +474,9 @@ export class WorkerPipeline implements RecordPipeline {
     return new Promise((resolve) => {
       this.drains.set(id, resolve);
       this.updateRef();
-      this.worker?.postMessage({ t: 'flush', id } satisfies ToWorker);
+      // After whatever still waits for room: the answer must cover it.
+      if (this.queue.length) this.queue.push({ kind: 'flush', id });
+      else this.worker?.postMessage({ t: 'flush', id } satisfies ToWorker);
     });
   }
 
@@ -347,44 +488,27 @@ export class WorkerPipeline implements RecordPipeline {
     this.current = m.counts;
     this.processed = m.processed;
     this.acked = m.ack;
-    // Everything before `ack` is delivered by this batch: drop it from the replay.
-    while (this.replay.length) {
-      const r = this.replay[0]!;
-      const end = r.kind === 'chunk' ? r.start + r.buf.length : r.at;
-      if (end > m.ack) break;
-      this.replay.shift();
-    }
+    this.ackedSkipping = m.ackSkipping ?? 0;
+    // Ends before the acknowledged boundary were handled (an end exactly there discards nothing).
+    while (this.ends.length && this.ends[0]! <= m.ack) this.ends.shift();
     for (const line of m.logs ?? []) this.o.log.warn(line);
-    const n = m.keys.length;
+    const n = m.ends.length;
     if (n) {
+      const batch: RecordBatch = { bytes: m.bytes, ends: m.ends, keys: m.keys, keyEnds: m.keyEnds, measured: m.measured };
       const hits: StoredHit[] = new Array(n);
-      const placeholders = new Map((m.placeholders ?? []).map((p) => [p.i, p]));
-      let start = 0;
-      for (let i = 0; i < n; i++) {
-        const end = m.ends[i]!;
-        const view = m.bytes.subarray(start, end);
-        const hit = new PipelinedHit(m.keys[i]!, view);
-        const p = placeholders.get(i);
-        if (p) {
-          hit.data = p.data;
-          hit.omitted = { reason: p.reason, bytes: end - start };
-          hit.measured = { bytes: m.measured[i]!, problem: p.reason };
-        } else {
-          hit.measured = { bytes: m.measured[i]! };
-        }
-        if (this.o.keepRawBytes) hit.rawBytes = view;
-        this.remember(hit.key);
-        hits[i] = hit;
-        start = end;
-      }
+      for (let i = 0; i < n; i++) hits[i] = new PipelinedHit(batch, i);
+      for (const p of m.placeholders ?? []) (hits[p.i] as PipelinedHit | undefined)?.markPlaceholder(p.reason, p.data);
+      if (this.o.keepRawBytes) for (const h of hits) h.rawBytes = (h as PipelinedHit).bytes();
+      this.remember(m.keys, m.keyEnds);
       this.o.deliver(hits);
     }
     if (m.flushId !== undefined) {
       // A flush answers for every earlier one too (the worker handles them in order).
       for (const [id, resolve] of this.drains) if (id <= m.flushId) { resolve(); this.drains.delete(id); }
     }
+    if (this.queue.length) this.writeQueued();
     this.updateRef();
-    if (this.paused && this.sent - this.processed < BACKLOG_LOW) this.resumeIfPaused();
+    if (this.paused && !this.queue.length && this.sent - this.processed < BACKLOG_LOW) this.resumeIfPaused();
   }
 
   get heldBackMs(): number {
@@ -398,7 +522,7 @@ export class WorkerPipeline implements RecordPipeline {
    * not keep a finished CLI running.
    */
   private updateRef(): void {
-    const busy = this.sent > this.acked || this.drains.size > 0;
+    const busy = this.sent > this.acked || this.queue.length > 0 || this.drains.size > 0;
     if (busy === this.reffed || !this.worker) return;
     this.reffed = busy;
     if (busy) this.worker.ref(); else this.worker.unref();
@@ -414,7 +538,7 @@ export class WorkerPipeline implements RecordPipeline {
   }
 
   /** Decompressed bytes received but not yet acknowledged by the worker (what a restart would replay). */
-  get unacknowledgedBytes(): number { return this.sent - this.acked; }
+  get unacknowledgedBytes(): number { return this.sent + this.queuedBytes - this.acked; }
 
   /** Test hook for the restart path: the worker as a test may terminate it. */
   get workerForTest(): Worker | undefined { return this.worker; }
@@ -425,7 +549,8 @@ export class WorkerPipeline implements RecordPipeline {
     this.drains.clear();
     const w = this.worker;
     this.worker = undefined;
-    this.replay = [];
+    this.queue = [];
+    this.queuedBytes = 0;
     await w?.terminate().catch(() => undefined);
   }
 }

@@ -8,8 +8,16 @@ export interface WorkerInit {
   processor: ProcessorOptions;
   maxRecordBytes: number;
   flushMs: number;
-  /** Global offset of the first byte it will receive. */
+  /**
+   * The decompressed bytes, written by the main thread: global offset `o` is at
+   * `o % ring.byteLength`. Only bytes the worker has not acknowledged are
+   * guaranteed to be there (see `ack`).
+   */
+  ring: SharedArrayBuffer;
+  /** Global offset of the first byte it will read. */
   offset: number;
+  /** The bytes before `offset` belong to an oversized record being skipped (this many so far). */
+  skipping?: number;
   /** Keys already delivered (a restarted worker must not deliver them again). */
   seed: string[];
   /** Run this thread at this nice value (Linux), below the thread that owns the window. */
@@ -17,10 +25,10 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  /** Decompressed bytes, in order. */
-  | { t: 'chunk'; buf: Uint8Array }
-  /** The response ended here: discard its unfinished last record. */
-  | { t: 'end' }
+  /** The ring holds bytes up to this global offset: process them. */
+  | { t: 'data'; end: number }
+  /** The response ended at this global offset (every byte before it was announced): discard its unfinished last record. */
+  | { t: 'end'; at: number }
   /** Post a batch now (even an empty one) carrying this id: everything sent before it has been processed. */
   | { t: 'flush'; id: number };
 
@@ -31,13 +39,20 @@ export interface BatchMessage {
   bytes: Uint8Array;
   /** End offset of each record in `bytes`. */
   ends: Uint32Array;
-  keys: string[];
+  /** Their keys, back to back ('' for a record without an id), and where each ends: one string per batch. */
+  keys: string;
+  keyEnds: Uint32Array;
   /** Estimated heap bytes of each record's parsed data. */
   measured: Float64Array;
   /** Records too deep to display: their top-level scalars. */
   placeholders?: { i: number; reason: OmittedHit['reason']; data: Record<string, unknown> }[];
-  /** Global offset after the last record boundary processed: every record before it is in this batch or an earlier one. */
+  /**
+   * Global offset after the last record boundary processed: every record before it is in this batch or an
+   * earlier one, and the main thread may reuse the ring's space before it.
+   */
   ack: number;
+  /** At `ack`, an oversized record is being skipped, this many bytes so far (a restarted worker goes on skipping). */
+  ackSkipping?: number;
   /** Global offset of all bytes processed (for the main thread's back-pressure). */
   processed: number;
   /** Cumulative counters of this worker. */

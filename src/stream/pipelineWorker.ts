@@ -35,9 +35,11 @@ export class PipelineWorkerSide {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastFlush = 0;
   private dirty = false;
+  private readonly ring: Uint8Array;
 
   constructor(private readonly port: MessagePort, private readonly init: WorkerInit) {
     if (init.nice) lowerThisThreadPriority(init.nice);
+    this.ring = new Uint8Array(init.ring);
     this.offset = init.offset;
     this.boundary = init.offset;
     this.processor = new RecordProcessor(init.processor, (_level, m) => this.logs.length < 50 && this.logs.push(m));
@@ -54,21 +56,19 @@ export class PipelineWorkerSide {
       },
       oversized: (bytes) => this.processor.oversized(bytes, init.maxRecordBytes),
     }, init.maxRecordBytes);
+    this.splitter.resumeSkipping(init.skipping ?? 0);
   }
 
   handle(msg: ToWorker): void {
     switch (msg.t) {
-      case 'chunk': {
-        const buf = Buffer.from(msg.buf.buffer, msg.buf.byteOffset, msg.buf.byteLength);
-        this.splitter.push(buf);
-        this.offset += buf.length;
-        this.boundary = this.offset - this.splitter.heldBytes;
-        this.dirty = true;
+      case 'data': {
+        this.readTo(msg.end);
         if (this.partBytes >= MAX_BATCH_BYTES) this.flush();
         else this.schedule();
         break;
       }
       case 'end': {
+        this.readTo(msg.at);
         // The response ended: its unfinished record can never complete.
         const tail = this.splitter.end();
         if (tail.discardedBytes) this.logs.push(`Discarded ${tail.discardedBytes} bytes of an unfinished record.`);
@@ -81,6 +81,20 @@ export class PipelineWorkerSide {
         this.flush(msg.id);
         break;
     }
+  }
+
+  /** Splits the ring's bytes from where it is up to `end` (in two views when they wrap around). */
+  private readTo(end: number): void {
+    const size = this.ring.length;
+    while (this.offset < end) {
+      const at = this.offset % size;
+      const n = Math.min(end - this.offset, size - at);
+      // A view, not a copy: the main thread rewrites these bytes only after this worker acknowledged them.
+      this.splitter.push(Buffer.from(this.ring.buffer, this.ring.byteOffset + at, n));
+      this.offset += n;
+    }
+    this.boundary = this.offset - this.splitter.heldBytes;
+    this.dirty = true;
   }
 
   private schedule(): void {
@@ -104,10 +118,15 @@ export class PipelineWorkerSide {
       ends[i] = at;
     }
     const measured = Float64Array.from(this.measured);
+    const keyEnds = new Uint32Array(this.keys.length);
+    let k = 0;
+    for (let i = 0; i < this.keys.length; i++) { k += this.keys[i]!.length; keyEnds[i] = k; }
     const msg: BatchMessage = {
-      t: 'batch', bytes, ends, keys: this.keys, measured, ack: this.boundary, processed: this.offset,
+      t: 'batch', bytes, ends, keys: this.keys.join(''), keyEnds, measured, ack: this.boundary, processed: this.offset,
       counts: { ...this.processor.counts },
     };
+    const skipping = this.splitter.skippingBytes;
+    if (skipping) msg.ackSkipping = skipping;
     if (this.placeholders.length) msg.placeholders = this.placeholders;
     if (this.logs.length) msg.logs = this.logs;
     if (flushId !== undefined) msg.flushId = flushId;
@@ -117,11 +136,11 @@ export class PipelineWorkerSide {
     this.measured = [];
     this.placeholders = [];
     this.logs = [];
-    this.port.postMessage(msg, [bytes.buffer, ends.buffer, measured.buffer]);
+    this.port.postMessage(msg, [bytes.buffer, ends.buffer, keyEnds.buffer, measured.buffer]);
   }
 }
 
-// Runs only as a worker: the first message is the init, then chunks, begins and flushes in order.
+// Runs only as a worker: the first message is the init, then data, ends and flushes in order.
 if (parentPort) {
   const port = parentPort;
   let side: PipelineWorkerSide | undefined;

@@ -8,7 +8,7 @@ import { escapeControls } from '../shared/escapeControls';
 import { KeyNames, measureData, topLevelScalars } from '../shared/measure';
 import type { OmittedHit } from '../shared/model';
 import { DedupeWindow, DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW, MAX_HIT_KEY_CHARS } from './dedupe';
-import { fastHitKey, hitKey, parseRecord, RecordParseError } from './losslessJson';
+import { fastHitKey, hitKey, parseRecord, RecordParseError } from '../shared/losslessJson';
 import { shouldLog } from './logger';
 
 export interface ProcessorOptions {

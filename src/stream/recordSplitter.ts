@@ -27,8 +27,23 @@ export class RecordSplitter {
 
   /** Bytes held for an incomplete record (never more than the limit). */
   get bufferedBytes(): number { return this.pendingBytes; }
-  /** Bytes since the last LF: an incomplete record, kept or being skipped (the pipeline replays from before them). */
-  get heldBytes(): number { return this.pendingBytes + this.skippedBytes; }
+  /** Bytes since the last LF of a record being kept (the pipeline replays from before them). */
+  get heldBytes(): number { return this.pendingBytes; }
+  /** Bytes of an oversized record skipped so far (0 when not skipping). */
+  get skippingBytes(): number { return this.skipping ? this.skippedBytes : 0; }
+
+  /**
+   * Starts in the middle of an oversized record being skipped (a restarted
+   * worker replaying after it): the bytes up to its LF are skipped too, not
+   * taken for a record.
+   */
+  resumeSkipping(seenBytes: number): void {
+    if (seenBytes <= 0) return;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.skipping = true;
+    this.skippedBytes = seenBytes;
+  }
 
   push(chunk: Buffer): void {
     let pos = 0;

@@ -6,7 +6,7 @@
 import { compileFilter } from '../analytics/filter/compileFilter';
 import type { EngineSnapshot } from '../shared/model';
 import { EXPORT_FORMATS, EXPORT_LABELS, type ExportFormat } from '../analytics/exportFormat';
-import { PROTOCOL_VERSION, isHostToWebview, type HostToWebview } from '../shared/protocol';
+import { PROTOCOL_VERSION, hitsFromWire, isHostToWebview, type HostToWebview } from '../shared/protocol';
 import { RateChart } from './chart';
 import { noteRules, ruleFailuresOf } from './rulesView';
 import { ChartPacer } from './chartPacer';
@@ -236,11 +236,12 @@ function onMessage(msg: HostToWebview): void {
       const trafficChanged = myTraffic.join('\n') !== msg.myTraffic.join('\n');
       myTraffic = msg.myTraffic;
       if (trafficChanged) filterBox.apply();
-      noteRules(msg.hits);
-      list.replace(msg.hits, msg.maxHits);
+      const hits = hitsFromWire(msg.hits);
+      noteRules(hits);
+      list.replace(hits, msg.maxHits);
       // The chart shows the stream's rate, so it counts hits also while the table is paused.
-      chartPacer.reset(msg.hits);
-      visitor.onSnapshot(msg.hits);
+      chartPacer.reset(hits);
+      visitor.onSnapshot(hits);
       if (grid.selectedSeq !== undefined && !list.bySeq(grid.selectedSeq)) grid.select(undefined, false);
       grid.update();
       break;
@@ -251,11 +252,12 @@ function onMessage(msg: HostToWebview): void {
       // More arrived than the host sends (its batch bounds): say so until batches are whole again.
       if (msg.notShown) { partial = msg.notShown; partialAt = Date.now(); }
       else if (partial && Date.now() - partialAt > 2000) partial = undefined;
-      noteRules(msg.hits);
-      const added = list.append(msg.hits);
+      const hits = hitsFromWire(msg.hits);
+      noteRules(hits);
+      const added = list.append(hits);
       if (msg.oldestSeq !== undefined) list.dropBefore(msg.oldestSeq);
-      chartPacer.add(msg.hits);
-      visitor.onHits(msg.hits);
+      chartPacer.add(hits);
+      visitor.onHits(hits);
       grid.update(added);
       break;
     }

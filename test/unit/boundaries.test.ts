@@ -53,7 +53,7 @@ const ALLOWED: [folder: string, code: string][] = [
   ['src/webview/x.ts', "import uPlot from 'uplot';\nimport { compileFilter } from '../analytics/filter/compileFilter';\nimport type { Hit } from '../shared/model';"],
   ['src/host/x.ts', "import * as vscode from 'vscode';\nexport const later = () => import('../analytics/exportHits');"],
   ['src/extension.ts', "import * as vscode from 'vscode';"],
-  ['src/relay/x.ts', "import Redis from 'ioredis';\nimport { parseRecord } from '../stream/losslessJson';\nimport type { StoredHit } from '../shared/model';"],
+  ['src/relay/x.ts', "import Redis from 'ioredis';\nimport { parseRecord } from '../shared/losslessJson';\nimport type { StoredHit } from '../shared/model';"],
   ['src/session/x.ts', "export const later = () => import('../relay/relayViewer');"],
   ['src/cli/x.ts', "import { Relay } from '../relay/relay';"],
 ];

@@ -1,4 +1,4 @@
-import { parseRecord } from '../../src/stream/losslessJson';
+import { parseRecord } from '../../src/shared/losslessJson';
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { FollowWatch, inert, isPageHostEntry, lagText, needleOf } from '../../src/host/followWatch';
 import type { Hit } from '../../src/shared/model';
-import { parseRecord } from '../../src/stream/losslessJson';
+import { parseRecord } from '../../src/shared/losslessJson';
 import { FakeClock } from '../support/fakeClock';
 
 const ME = '1944017885723175213:2512895455560210216';

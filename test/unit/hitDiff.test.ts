@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { diffHits, sameTracking, VOLATILE_GROUP, type HitDiff } from '../../src/analytics/hitDiff';
-import { parseRecord } from '../../src/stream/losslessJson';
+import { parseRecord } from '../../src/shared/losslessJson';
 
 const fixture = () => parseRecord(readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8'));
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { fastHitKey, hitKey, parseRecord, quoteLongIntegers, RecordParseError } from '../../src/stream/losslessJson';
+import { fastHitKey, hitKey, parseRecord, quoteLongIntegers, RecordParseError } from '../../src/shared/losslessJson';
 
 const fixture = readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8');
 

@@ -17,7 +17,7 @@ import { parseSettings } from '../../src/session/settings';
 import { statusView } from '../../src/shared/statusView';
 import { StreamService } from '../../src/session/streamService';
 import { postChecked } from '../../src/host/panelBackend';
-import { isHostToWebview, wireHit } from '../../src/shared/protocol';
+import { hitsFromWire, isHostToWebview, wireHit } from '../../src/shared/protocol';
 import { collectHits, until } from '../support/engineHelpers';
 import { bigHit, deepHit, HostileStreamServer, longIdHit, normalHit } from '../support/hostileStream';
 
@@ -156,7 +156,8 @@ describe('memory budgets (issue 9.5)', function () {
       const wire = batch.map(wireHit);
       const msg = JSON.parse(JSON.stringify({ type: 'hits', hits: wire, now: 1, oldestSeq: 1 })) as unknown;
       assert.ok(isHostToWebview(msg));
-      assert.deepEqual(wire.map((h) => h.data.pageName), ['before', undefined, 'after']);
+      assert.deepEqual(hitsFromWire(wire).map((h) => h.data.pageName), ['before', undefined, 'after']);
+      assert.equal(wire[0]!.text, '{"pageName":"before"}', 'the record text, parsed by the webview');
       assert.deepEqual(wire[1], { seq: 2, key: 'k:2', receivedAt: 1_790_000_000_002, data: { timeGMT: 1_790_000_000 }, omitted: { reason: 'too-deep', bytes: 2 } });
       assert.ok(!('raw' in wire[0]!), 'raw text stays on the host');
       // Validators: a malformed placeholder is refused, an oldestSeq must be a seq.

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parseRecord } from '../../src/stream/losslessJson';
+import { parseRecord } from '../../src/shared/losslessJson';
 import { RulesChecker } from '../../src/analytics/rules/checker';
 import {
   findCardNumber, findEmail, findPhone, luhn, personalData, longEvars, badEvents, unknownFields, utf8Bytes, isFreeTextPath,

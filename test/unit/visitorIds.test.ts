@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mineTerm } from '../../src/analytics/filter/mineTerm';
 import { isFollowableId, shortId, visitorIdsOf } from '../../src/analytics/visitorIds';
-import { parseRecord } from '../../src/stream/losslessJson';
+import { parseRecord } from '../../src/shared/losslessJson';
 
 const fixture = () => parseRecord(readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8'));
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRecord } from '../../../src/stream/losslessJson';
+import { parseRecord } from '../../../src/shared/losslessJson';
 import { ROOT } from './harness';
 
 /** Adobe's published sample record, parsed the way the engine parses it (exact ids as strings). */
