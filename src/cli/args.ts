@@ -38,6 +38,11 @@ relay options (besides the tail options; --max-connections N holds all N connect
   --key KEY                  the Redis Stream key (default livestream:<stream name>)
   --maxlen N                 entries kept in the stream, approximately (default 100000)
   --lease-seconds S          leader lease (default 10; a standby takes over after it expires)
+  --max-redis-outage S       a leader that cannot reach Redis this long (default 45, must be longer
+                             than the lease) closes its Adobe connection if a standby was registered,
+                             since that standby may take over; a lone leader keeps it. Standbys wait
+                             max(lease, S - lease) after the lease expired before taking it. Use the
+                             same value on every relay of a key
   --buffer-hits N            hits kept while Redis is unreachable (default 100000); beyond: dropped and counted
   --redis-ca FILE            CA certificate (PEM) for rediss:// with a private CA
 
@@ -97,6 +102,8 @@ export interface RelayArgs extends Omit<TailArgs, 'cmd'> {
   redis: string;
   maxlen: number;
   leaseSeconds: number;
+  /** A leader silent towards Redis this long steps down if a standby was registered. */
+  maxRedisOutageSeconds: number;
   bufferHits: number;
 }
 
@@ -191,10 +198,10 @@ export function parseCli(argv: string[]): CliArgs {
         options: {
           ...STREAM_OPTIONS,
           relay: { type: 'string' }, redis: { type: 'string' }, key: { type: 'string' }, maxlen: { type: 'string' },
-          'lease-seconds': { type: 'string' }, 'buffer-hits': { type: 'string' }, 'from-start': { type: 'boolean' }, 'redis-ca': { type: 'string' },
+          'lease-seconds': { type: 'string' }, 'max-redis-outage': { type: 'string' }, 'buffer-hits': { type: 'string' }, 'from-start': { type: 'boolean' }, 'redis-ca': { type: 'string' },
         },
       });
-      const relayOnly = (['redis', 'maxlen', 'lease-seconds', 'buffer-hits'] as const).find((k) => v[k] !== undefined);
+      const relayOnly = (['redis', 'maxlen', 'lease-seconds', 'max-redis-outage', 'buffer-hits'] as const).find((k) => v[k] !== undefined);
       if (cmd === 'tail' && relayOnly) throw new UsageError(`--${relayOnly} belongs to the relay command (tail reads a relay with --relay URL)`);
       if (cmd === 'relay' && v.relay !== undefined) throw new UsageError('relay publishes to --redis URL; --relay is for tail');
       if (cmd === 'relay' && !v.redis) throw new UsageError('relay needs --redis redis://host:port/db');
@@ -212,10 +219,15 @@ export function parseCli(argv: string[]): CliArgs {
         redisCa: v['redis-ca'],
       };
       if (cmd === 'tail') return { cmd: 'tail', ...common };
+      const leaseSeconds = num('lease-seconds', v['lease-seconds'], { min: 0.3, max: 600 }) ?? 10;
+      const maxRedisOutageSeconds = num('max-redis-outage', v['max-redis-outage'], { min: 0.5, max: 3600 }) ?? 45;
+      // Not longer than the lease, a leader would step down while its lease still held: the bound would mean nothing.
+      if (!(Math.round(maxRedisOutageSeconds * 1000) > Math.round(leaseSeconds * 1000))) throw new UsageError(`--max-redis-outage (${maxRedisOutageSeconds} s${v['max-redis-outage'] === undefined ? ', the default' : ''}) must be longer than --lease-seconds (${leaseSeconds} s)`);
       return {
         cmd: 'relay', ...common, redis: v.redis!,
         maxlen: num('maxlen', v.maxlen, { int: true, min: 1, max: 100_000_000 }) ?? 100_000,
-        leaseSeconds: num('lease-seconds', v['lease-seconds'], { min: 0.3, max: 600 }) ?? 10,
+        leaseSeconds,
+        maxRedisOutageSeconds,
         bufferHits: num('buffer-hits', v['buffer-hits'], { int: true, min: 1, max: 10_000_000 }) ?? 100_000,
       };
     }

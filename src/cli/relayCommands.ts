@@ -87,13 +87,14 @@ export async function runRelay(args: RelayArgs, deps: CliDeps): Promise<number> 
     new LiveStreamEngine(deps.engineOptions(args, url, !!mock, { ...log, warn: () => undefined }));
     relay = new Relay({
       target, ca, key, maxlen: args.maxlen, leaseMs: Math.round(args.leaseSeconds * 1000), log,
+      maxRedisOutageMs: Math.round(args.maxRedisOutageSeconds * 1000),
       connections: args.maxConnections ?? 1,
       maxBufferedHits: args.bufferHits,
       engine: (store) => new LiveStreamEngine(deps.engineOptions(args, url, !!mock, log, store)),
       onStatus: statusPrinter(deps),
       onStandby: (holder) => deps.err(`[${new Date().toISOString()}] standing by: the lease is held by ${holder}`),
     });
-    deps.err(`relay ${relay.id}: ${target.display} key ${key} (maxlen ~${args.maxlen}, lease ${args.leaseSeconds} s)`);
+    deps.err(`relay ${relay.id}: ${target.display} key ${key} (maxlen ~${args.maxlen}, lease ${args.leaseSeconds} s, max Redis outage ${args.maxRedisOutageSeconds} s)`);
   } catch (e) {
     await mock?.close();
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof UntrustedHostError || (e instanceof LiveStreamError && (e.code === 'config' || e.code === 'untrusted-host'))) {

@@ -23,15 +23,22 @@ export class RedisCooldownStore implements CooldownStore {
 
   constructor(private readonly redis: Redis & RelayCommands, private readonly keys: RelayKeys, private readonly token: () => string, private readonly leaseMs: number, private readonly log: Logger) {}
 
-  /** Fills the mirror from Redis. Returns whether a previous leader died while connected (and records that loss now). */
-  async load(stream: string, now: number): Promise<{ takeoverLoss: boolean }> {
+  /**
+   * Fills the mirror from Redis. Returns whether a previous leader died while connected (and records that
+   * loss now). `assumeLoss`: the previous leader did not hand over cleanly and may have held a connection
+   * it could not mark (opened while cut off from Redis): a loss is recorded now too.
+   */
+  async load(stream: string, now: number, assumeLoss = false): Promise<{ takeoverLoss: boolean }> {
     const h = await this.redis.hgetall(this.keys.cooldown);
     const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
     const rec: CooldownRecord = { stream, lastLossAt: num(h.lastLossAt), notBefore: num(h.notBefore) };
     this.mirror.set(stream, rec);
-    const takeoverLoss = !!h.holder && h.holder !== this.token();
+    const held = !!h.holder && h.holder !== this.token();
+    const takeoverLoss = held || assumeLoss;
     if (takeoverLoss) {
-      this.log.warn(`The previous relay (${h.holder.slice(0, 120)}) held the Adobe connection when it stopped renewing its lease: counting that as a connection loss now, so this relay waits out the cooldown before connecting.`);
+      this.log.warn(held
+        ? `The previous relay (${h.holder.slice(0, 120)}) held the Adobe connection when it stopped renewing its lease: counting that as a connection loss now, so this relay waits out the cooldown before connecting.`
+        : 'The previous relay did not hand over cleanly (its lease expired) and may have held an Adobe connection: counting that as a connection loss now, so this relay waits out the cooldown before connecting.');
       this.update(stream, { lastLossAt: now });
       await this.flush();
     }

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import Redis from 'ioredis';
+import type { Clock } from '../stream/clock';
 import type { CooldownStore } from '../stream/cooldownStore';
 import { DedupeWindow } from '../stream/dedupe';
 import type { LiveStreamEngine } from '../stream/liveStreamEngine';
 import type { Logger } from '../stream/logger';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
+import { DEFAULT_MAX_REDIS_OUTAGE_MS, monotonicClock, OutageFence, takeoverWaitMs } from './outageFence';
 import { Publisher } from './publisher';
 import { RedisCooldownStore } from './redisCooldownStore';
-import { withRelayCommands, type RelayCommands } from './relayScripts';
+import { parseRenewReply, withRelayCommands, type RelayCommands } from './relayScripts';
 import { relayKeys, type RelayKeys } from './relayKeys';
-import { STATUS_INTERVAL_MS, statusFields, statusFromSnapshot, type RelayStatus } from './relayStatus';
+import { parseRelayStatus, STATUS_INTERVAL_MS, statusFields, statusFromSnapshot, type RelayStatus } from './relayStatus';
 import { clientOptions, describeRedisError, isFatalRedisError, type RedisTarget } from './redisTarget';
 
 export interface RelayOptions {
@@ -21,6 +23,15 @@ export interface RelayOptions {
   maxlen: number;
   /** Lease time to live (default 10 s); renewed every third of it. */
   leaseMs: number;
+  /**
+   * How long a leader may go without renewing its lease before it closes its Adobe
+   * connection, when a standby was registered at its last renewal (default 45 s; must
+   * be longer than the lease). Standbys wait accordingly before taking a free lease
+   * (outageFence.ts). Every relay of one key should use the same value.
+   */
+  maxRedisOutageMs?: number;
+  /** Monotonic time for the outage bound and the standby's wait (tests inject one). */
+  clock?: Clock;
   /**
    * Makes one engine (one Adobe connection) with the given cooldown store. Called
    * `connections` times when this relay becomes the leader.
@@ -56,10 +67,14 @@ export type RelayEnd =
  * the cooldown the old leader's loss started: no relay, on any machine,
  * reconnects to Adobe within the cooldown.
  *
- * A standby takes a free lease only after it has seen it free for one whole
- * TTL: after a Redis restart that lost the key, the old leader (which still
- * holds the Adobe connection) re-takes it within a third of a TTL, so a
- * standby never opens a second connection next to it.
+ * A standby takes a free lease only after it has seen it free for at least one
+ * whole TTL: after a Redis restart that lost the key, the old leader (which
+ * still holds the Adobe connection) re-takes it within a third of a TTL, so a
+ * standby never opens a second connection next to it. Standbys register in
+ * `<key>:standbys`; a leader cut off from Redis while one was registered steps
+ * down after `maxRedisOutageMs`, and standbys wait at least that long (less a
+ * lease) before taking a free lease, so a partition does not give Adobe two
+ * connections either (outageFence.ts).
  */
 export class Relay {
   readonly id = `${hostname().slice(0, 64)}/${process.pid}/${randomBytes(4).toString('hex')}`;
@@ -78,8 +93,20 @@ export class Relay {
   /** With several connections: one window over all of them (each engine dedupes only its own connection). */
   private merged?: DedupeWindow;
   private connectedSince?: number;
+  /** Monotonic time this standby first saw the lease free. */
   private freeSince?: number;
   private lastHolder?: string;
+  /** The holder whose published lease and outage bound were checked against ours. */
+  private checkedHolder?: string;
+  /** maxRedisOutage − lease of the last leader seen: a standby waits at least that long too, whatever its own options. */
+  private leaderBoundMs = 0;
+  /** This relay has seen a leader on this key (or been one): the key space is not brand-new, even if Redis lost every key. */
+  private keySpaceUsed = false;
+  private outage?: OutageFence;
+  private readonly clock: Clock;
+  private readonly maxOutageMs: number;
+  /** The loop's period: renewals, registrations, status. */
+  private readonly tick: number;
   private stopping = false;
   private end?: RelayEnd;
   private wake?: () => void;
@@ -91,6 +118,11 @@ export class Relay {
 
   constructor(private readonly opts: RelayOptions) {
     this.keys = relayKeys(opts.key);
+    this.clock = opts.clock ?? monotonicClock;
+    this.maxOutageMs = opts.maxRedisOutageMs ?? DEFAULT_MAX_REDIS_OUTAGE_MS;
+    if (!(this.maxOutageMs > opts.leaseMs)) throw new Error(`maxRedisOutageMs (${this.maxOutageMs}) must be longer than the lease (${opts.leaseMs})`);
+    // Renew every third of the lease, and publish the status at least every STATUS_INTERVAL_MS.
+    this.tick = Math.max(50, Math.min(STATUS_INTERVAL_MS, Math.floor(opts.leaseMs / 3)));
     this.redis = withRelayCommands(new Redis(clientOptions(opts.target, `livestream-relay:${this.id}`, {
       ca: opts.ca,
       onAttempt: (n, d) => { if (n === 1 || n % 20 === 0) opts.log.warn(`Redis ${opts.target.display} unreachable: reconnecting in ${d} ms (attempt ${n}).`); },
@@ -116,9 +148,8 @@ export class Relay {
       if (isFatalRedisError(e) || this.fatal) return this.finish({ kind: 'redis-fatal', message: this.fatal ?? describeRedisError(e, this.opts.target) });
       // Not reachable yet: ioredis keeps retrying with back-off; the loop waits for it.
     }
-    // Renew every third of the lease, and publish the status at least every STATUS_INTERVAL_MS.
-    const tick = Math.max(50, Math.min(STATUS_INTERVAL_MS, Math.floor(this.opts.leaseMs / 3)));
-    this.opts.log.info(`Relay ${this.id} on ${this.opts.target.display} key ${this.opts.key}: standing by for the lease (${this.opts.leaseMs} ms).`);
+    const tick = this.tick;
+    this.opts.log.info(`Relay ${this.id} on ${this.opts.target.display} key ${this.opts.key}: standing by for the lease (${this.opts.leaseMs} ms; max Redis outage ${this.maxOutageMs} ms).`);
     while (!this.stopping && !this.end) {
       if (this.fatal) return this.finish({ kind: 'redis-fatal', message: this.fatal });
       try {
@@ -126,7 +157,8 @@ export class Relay {
         else await this.renew();
       } catch (e) {
         if (isFatalRedisError(e)) return this.finish({ kind: 'redis-fatal', message: describeRedisError(e, this.opts.target) });
-        // Redis down or slow: the leader keeps its Adobe connection (a lost one costs a cooldown) and buffers.
+        // Redis down or slow: the leader keeps its Adobe connection (a lost one costs a cooldown) and
+        // buffers, unless a standby may take over meanwhile (its OutageFence decides, on its own timer).
       }
       if (this.role === 'leader' && Date.now() - this.lastStatusAt >= STATUS_INTERVAL_MS) this.publishStatus();
       await new Promise<void>((r) => { const t = setTimeout(r, tick); this.wake = () => { clearTimeout(t); r(); }; });
@@ -143,37 +175,98 @@ export class Relay {
 
   private async finish(end: RelayEnd): Promise<RelayEnd> {
     if (this.role === 'leader') await this.stepDown('released', 'The relay was stopped.');
+    // A stopped standby is no reason for a leader to step down: unregistered (or it expires within three leases).
+    else if (this.redis.status === 'ready') await within(this.redis.zrem(this.keys.standbys, this.id), 1_000);
     this.redis.disconnect();
     return end;
   }
 
+  /** How long this standby must see the lease free before taking it (see outageFence.ts). */
+  get takeoverWaitMs(): number {
+    return Math.max(takeoverWaitMs(this.opts.leaseMs, this.maxOutageMs, this.tick), this.leaderBoundMs + this.tick);
+  }
+
   private async tryAcquire(): Promise<void> {
     if (this.redis.status !== 'ready') return;
+    // Registered every tick, for three leases: a leader that loses Redis while we stand by steps down in time.
+    await this.redis.relayRegister(this.keys.standbys, this.id, 3 * this.opts.leaseMs);
     const holder = await this.redis.get(this.keys.lease);
-    const now = Date.now();
+    const now = this.clock.now();
     if (holder) {
       this.freeSince = undefined;
+      this.keySpaceUsed = true;
       if (holder !== this.lastHolder) { this.lastHolder = holder; this.opts.onStandby?.(holder.slice(0, 200)); }
+      if (holder !== this.checkedHolder) await this.checkLeaderBounds(holder);
       return;
     }
+    let fresh = false;
     if (this.freeSince === undefined) {
       this.freeSince = now;
-      // A brand-new key space (nothing ever relayed here) needs no grace period.
-      if ((await this.redis.exists(this.keys.stream, this.keys.status, this.keys.cooldown)) !== 0) return;
-    } else if (now - this.freeSince < this.opts.leaseMs) return;
+      // A brand-new key space (nothing ever relayed here) needs no grace period. One that only
+      // looks new because Redis lost every key may still have a leader connected to Adobe.
+      if (this.keySpaceUsed || (await this.redis.exists(this.keys.stream, this.keys.status, this.keys.cooldown)) !== 0) return;
+      fresh = true;
+    } else if (now - this.freeSince < this.takeoverWaitMs) return;
     const fence = await this.redis.incr(this.keys.fence);
     const token = `${fence}:${this.id}`;
+    const sentAt = this.clock.now();
     const ok = await this.redis.set(this.keys.lease, token, 'PX', this.opts.leaseMs, 'NX');
     if (ok !== 'OK') { this.freeSince = undefined; return; }
     this.freeSince = undefined;
     this.token = token;
     this.fence = fence;
-    await this.becomeLeader();
+    try {
+      await this.becomeLeader(sentAt, fresh);
+    } catch (e) {
+      // Half a leader (Redis failed while it took over) would hold the lease with no connection: give it back.
+      this.opts.log.warn(`Taking over failed (${describeRedisError(e, this.opts.target)}): standing by again.`);
+      await this.stepDown('released', 'Taking over failed.');
+      throw e;
+    }
   }
 
-  private async becomeLeader(): Promise<void> {
+  /**
+   * Reads the leader's published lease and outage bound once per holder: a standby
+   * configured otherwise warns, and waits for the leader's bound too before taking a free lease.
+   */
+  private async checkLeaderBounds(holder: string): Promise<void> {
+    const id = holder.slice(holder.indexOf(':') + 1);
+    const s = parseRelayStatus(await this.redis.hgetall(this.keys.status).catch(() => undefined));
+    if (!s || s.leader !== id) return; // its first status is not written yet (or unreadable): next tick
+    this.checkedHolder = holder;
+    const who = id.slice(0, 120);
+    if (s.leaseMs === undefined || s.maxRedisOutageMs === undefined) {
+      this.leaderBoundMs = 0;
+      this.opts.log.warn(`The leader (${who}) does not publish its --max-redis-outage (an older version?): cut off from Redis it would keep its Adobe connection while a standby takes over. Run the same version on every relay.`);
+      return;
+    }
+    this.leaderBoundMs = Math.max(0, s.maxRedisOutageMs - s.leaseMs);
+    if (s.maxRedisOutageMs !== this.maxOutageMs || s.leaseMs !== this.opts.leaseMs) {
+      this.opts.log.warn(`The leader (${who}) uses --lease-seconds ${s.leaseMs / 1000} --max-redis-outage ${s.maxRedisOutageMs / 1000}, this relay ${this.opts.leaseMs / 1000} and ${this.maxOutageMs / 1000}: every relay of one key should use the same values. This relay waits ${this.takeoverWaitMs} ms before taking a free lease (the longer bound).`);
+    }
+  }
+
+  /**
+   * `acquiredAt`: when the lease was taken (monotonic), the first "renewal". `fresh`: a brand-new
+   * key space, so no earlier relay can still hold an Adobe connection.
+   */
+  private async becomeLeader(acquiredAt: number, fresh: boolean): Promise<void> {
     this.role = 'leader';
+    this.keySpaceUsed = true;
+    this.lastHolder = undefined;
+    this.checkedHolder = undefined;
     this.opts.log.info(`Relay ${this.id} is the leader (fence ${this.fence}).`);
+    this.outage = new OutageFence({ clock: this.clock, maxRedisOutageMs: this.maxOutageMs, onFence: () => this.selfFence() });
+    // Until a renewal counts them, a standby may exist: stepping down costs a cooldown, a second connection a 409.
+    this.outage.renewed(acquiredAt, 1);
+    // Counted at once, before the engine connects: a lone leader cut off right after taking over keeps its connection.
+    const sentAt = this.clock.now();
+    const first = parseRenewReply(await this.redis.relayRenew(this.keys.lease, this.keys.standbys, this.token, this.opts.leaseMs, this.id).catch(() => undefined));
+    if (first && first.result !== 0) this.outage.renewed(sentAt, first.standbys);
+    // The previous leader may hold (or have just held) an Adobe connection that left no mark: one it
+    // opened while cut off from Redis, say. Unless it released the lease cleanly, count a loss now.
+    const prev = fresh ? undefined : parseRelayStatus(await this.redis.hgetall(this.keys.status).catch(() => undefined));
+    const assumeLoss = !fresh && !(prev?.state === 'released' && prev.fence === this.fence - 1);
     const cooldown = new RedisCooldownStore(this.redis, this.keys, () => this.token, this.opts.leaseMs, this.opts.log);
     this.cooldown = cooldown;
     // The ids the previous leader published last: its replays are not published twice.
@@ -195,7 +288,7 @@ export class Relay {
     this.merged = n > 1 ? new DedupeWindow() : undefined;
     this.engines = [];
     for (let i = 0; i < n; i++) this.engines.push(this.opts.engine(cooldown, i));
-    await cooldown.load(this.engines[0].streamKey, Date.now());
+    await cooldown.load(this.engines[0].streamKey, Date.now(), assumeLoss);
     for (const engine of this.engines) {
       engine.onHits((hits) => this.forward(hits));
       engine.onState((s) => {
@@ -229,33 +322,54 @@ export class Relay {
 
   private async renew(): Promise<void> {
     if (this.redis.status !== 'ready') return;
-    const r = await this.redis.relayRenew(this.keys.lease, this.token, this.opts.leaseMs);
-    if (r === 2) this.opts.log.warn('The lease was gone from Redis (restarted or flushed?): taken back, still holding the Adobe connection.');
-    if (r === 0) {
+    const token = this.token;
+    // The outage is counted from when a successful renewal was sent: Redis extended the lease no earlier.
+    const sentAt = this.clock.now();
+    const reply = parseRenewReply(await this.redis.relayRenew(this.keys.lease, this.keys.standbys, token, this.opts.leaseMs, this.id));
+    if (this.role !== 'leader' || this.token !== token) return; // stepped down meanwhile
+    if (!reply) { this.opts.log.warn('The lease renewal gave an unexpected answer: counted as failed.'); return; }
+    if (reply.result !== 0) this.outage?.renewed(sentAt, reply.standbys);
+    if (reply.result === 2) this.opts.log.warn('The lease was gone from Redis (restarted or flushed?): taken back, still holding the Adobe connection.');
+    if (reply.result === 0) {
       this.opts.log.warn('Lost the lease to another relay: closing the Adobe connection.');
       await this.stepDown('standby', 'Another relay took over.');
     }
   }
 
+  /** Redis has been silent for maxRedisOutage while a standby was registered: it may take the lease, so this relay must not hold the Adobe connection. */
+  private selfFence(): void {
+    if (this.role !== 'leader' || this.stopping) return;
+    void this.stepDown('standby', `Could not reach Redis for ${this.maxOutageMs / 1000} s while a standby may take over.`, 'outage');
+  }
+
   /** Leaves the leader role: closes the Adobe connection(s) (the loss is recorded), flushes, releases. */
-  private async stepDown(next: 'standby' | 'released', reason: string): Promise<void> {
+  private async stepDown(next: 'standby' | 'released', reason: string, cause?: 'outage'): Promise<void> {
     if (this.role !== 'leader') return;
     this.role = 'standby';
+    this.outage?.stop();
+    this.outage = undefined;
     const engines = this.engines;
     this.engines = [];
     await Promise.all(engines.map((e) => e.stop(reason)));
     await Promise.all(this.runs.map((r) => r.catch(() => undefined)));
     const pub = this.publisher;
+    let unpublished = 0;
     if (pub) {
       if (next === 'released' && !(await pub.drain(3_000))) this.opts.log.warn(`${pub.buffered} hits were still waiting for Redis at shutdown: not published.`);
       pub.stop();
-      this.droppedBefore += pub.dropped;
+      // Another relay publishes from now on: what this one still holds will never reach Redis. Counted, never silent.
+      if (next === 'standby') unpublished = pub.buffered;
+      this.droppedBefore += pub.dropped + unpublished;
     }
-    await this.cooldown?.flush();
+    if (cause === 'outage') {
+      this.opts.log.error(`Could not reach Redis for ${this.maxOutageMs / 1000} s while a standby may take over: closed the Adobe connection so that two relays never hold it at once${unpublished ? ` (${unpublished} hits not yet published are counted as dropped)` : ''}. Standing by until Redis is reachable again.`);
+    } else if (unpublished) this.opts.log.warn(`${unpublished} hits not yet published when this relay stepped down are counted as dropped.`);
+    // Redis may be unreachable (that may be why we step down): never wait for it for long.
+    await within(this.cooldown?.flush(), 3_000);
     if (next === 'released') {
       this.engineSnapshot = engines[0]?.snapshot();
       this.writeStatus({ state: 'released' });
-      await this.redis.relayRelease(this.keys.lease, this.token).catch(() => undefined);
+      await within(this.redis.relayRelease(this.keys.lease, this.token), 3_000);
     }
     await Promise.all(engines.map((e) => e.dispose()));
     this.publisher = undefined;
@@ -263,6 +377,7 @@ export class Relay {
     this.merged = undefined;
     this.connectedSince = undefined;
     this.token = '';
+    this.freeSince = undefined;
   }
 
   private engineSnapshot?: EngineSnapshot;
@@ -286,7 +401,7 @@ export class Relay {
     const snap = this.snapshot();
     if (!snap) return;
     this.lastStatusAt = Date.now();
-    const s = { ...statusFromSnapshot(snap, { leader: this.id, fence: this.fence, dropped: this.dropped, buffered: this.publisher?.buffered ?? 0, connectedSince: this.connectedSince, now: Date.now() }), ...override };
+    const s = { ...statusFromSnapshot(snap, { leader: this.id, fence: this.fence, dropped: this.dropped, buffered: this.publisher?.buffered ?? 0, connectedSince: this.connectedSince, now: Date.now(), leaseMs: this.opts.leaseMs, maxRedisOutageMs: this.maxOutageMs }), ...override };
     this.opts.onStatus?.(s, this.role);
     if (this.redis.status !== 'ready') return;
     // Fields absent now (no cooldown end, no error) are deleted, so a viewer never shows a stale one.
@@ -295,4 +410,11 @@ export class Relay {
     void this.redis.relayFencedHset(this.keys.lease, this.keys.status, this.token, this.opts.leaseMs, ...fields, '--del', ...absent).catch(() => undefined);
     if (this.connectedSince !== undefined) this.cooldown?.markHolding();
   }
+}
+
+/** Waits for `p` at most `ms`; its failure is ignored (best-effort Redis calls on the way out). */
+async function within(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([p?.catch(() => undefined), new Promise<void>((r) => { t = setTimeout(r, ms); })]);
+  clearTimeout(t);
 }

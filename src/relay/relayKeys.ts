@@ -13,10 +13,16 @@ export interface RelayKeys {
   cooldown: string;
   /** The relay's health (hash; see relayStatus.ts). */
   status: string;
+  /**
+   * Who stands by (ZSET: member = relay id, score = when its registration expires, ms of Redis
+   * `TIME`). A leader that knew of a standby at its last renewal steps down after a long Redis
+   * outage, since that standby may take the lease (see outageFence.ts).
+   */
+  standbys: string;
 }
 
 export function relayKeys(stream: string): RelayKeys {
-  return { stream, lease: `${stream}:lease`, fence: `${stream}:fence`, cooldown: `${stream}:cooldown`, status: `${stream}:status` };
+  return { stream, lease: `${stream}:lease`, fence: `${stream}:fence`, cooldown: `${stream}:cooldown`, status: `${stream}:status`, standbys: `${stream}:standbys` };
 }
 
 /** `livestream:<last path segment of the stream URL>`: the default key. */

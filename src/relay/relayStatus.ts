@@ -28,6 +28,9 @@ export interface RelayStatus {
   /** When the leader last wrote this (ms): a stale heartbeat means no relay is running. */
   heartbeat: number;
   streamUrl?: string;
+  /** The leader's lease and `--max-redis-outage` (ms): standbys check theirs against them (outageFence.ts). */
+  leaseMs?: number;
+  maxRedisOutageMs?: number;
 }
 
 /** Heartbeat interval of the status key. */
@@ -42,7 +45,7 @@ export function statusFields(s: RelayStatus): string[] {
   return out;
 }
 
-export function statusFromSnapshot(snap: EngineSnapshot, extra: { leader: string; fence: number; dropped: number; buffered: number; connectedSince?: number; now: number }): RelayStatus {
+export function statusFromSnapshot(snap: EngineSnapshot, extra: { leader: string; fence: number; dropped: number; buffered: number; connectedSince?: number; now: number; leaseMs?: number; maxRedisOutageMs?: number }): RelayStatus {
   const st = snap.state;
   return {
     state: st.kind,
@@ -59,10 +62,14 @@ export function statusFromSnapshot(snap: EngineSnapshot, extra: { leader: string
     fence: extra.fence,
     heartbeat: extra.now,
     streamUrl: snap.streamUrl,
+    leaseMs: extra.leaseMs,
+    maxRedisOutageMs: extra.maxRedisOutageMs,
   };
 }
 
 const MAX_FIELD_CHARS = 500;
+/** Longest lease or Redis-outage bound a relay accepts (the CLI's limits), ms. */
+const MAX_DURATION_MS = 3_600_000;
 const KNOWN_STATES = new Set(['idle', 'connecting', 'connected', 'cooldown', 'stopped', 'released', 'standby']);
 
 /** Reads a status hash (HGETALL) from Redis; undefined when there is none. Untrusted: every field is checked. */
@@ -71,6 +78,8 @@ export function parseRelayStatus(h: Record<string, string> | null | undefined): 
   const str = (k: string) => (typeof h[k] === 'string' && h[k] !== '' ? h[k].slice(0, MAX_FIELD_CHARS) : undefined);
   const num = (k: string) => { const n = Number(h[k]); return h[k] !== undefined && Number.isFinite(n) ? n : undefined; };
   const state = str('state') ?? 'unknown';
+  // A duration a relay could have been configured with (the CLI's ranges), else unknown.
+  const duration = (k: string) => { const n = num(k); return n !== undefined && n > 0 && n <= MAX_DURATION_MS ? n : undefined; };
   return {
     state: KNOWN_STATES.has(state) ? state : 'unknown',
     since: num('since'), until: num('until'),
@@ -80,5 +89,6 @@ export function parseRelayStatus(h: Record<string, string> | null | undefined): 
     dropped: num('dropped') ?? 0, buffered: num('buffered') ?? 0,
     leader: str('leader')?.slice(0, 200) ?? '', fence: num('fence') ?? 0,
     heartbeat: num('heartbeat') ?? 0, streamUrl: str('streamUrl'),
+    leaseMs: duration('leaseMs'), maxRedisOutageMs: duration('maxRedisOutageMs'),
   };
 }

@@ -7,6 +7,7 @@ import { MockLiveStreamServer } from '../../src/mock/mockServer';
 import { until } from '../support/engineHelpers';
 import { buildCli, runCli, type CliRun } from '../support/cliRun';
 import { ensureRedisServer, RedisServer } from '../support/redisServer';
+import { TcpProxy } from '../support/tcpProxy';
 import { makeLoopbackCert } from '../../scripts/setup/tls.mjs';
 
 /**
@@ -40,6 +41,14 @@ function ids(lines: string[]): string[] {
 }
 
 const dupes = (xs: string[]) => xs.filter((x, i) => xs.indexOf(x) !== i);
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+/** The relay's id, from its first stderr line (`relay <host>/<pid>/<random>: …`). */
+function relayId(r: CliRun): string {
+  const m = /^relay (\S+): /m.exec(r.stderr());
+  assert.ok(m, r.stderr());
+  return m[1];
+}
 
 /** Resolves once the stream's length has not changed for 600 ms (the relay has published what it had). */
 async function settled(r: Redis, key = KEY): Promise<void> {
@@ -56,6 +65,7 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
   this.timeout(60_000);
   let redis: RedisServer | undefined;
   let mock: MockLiveStreamServer | undefined;
+  let proxy: TcpProxy | undefined;
   let stateDir: string;
   const runs: CliRun[] = [];
   const cli = (args: string[], env: Record<string, string> = {}) => {
@@ -63,8 +73,8 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     runs.push(r);
     return r;
   };
-  const relay = (args: string[], env: Record<string, string> = {}) =>
-    cli(['relay', '--url', mock!.streamUrl, '--redis', redis!.url, '--key', KEY, '--state-dir', stateDir, ...args], env);
+  const relay = (args: string[], env: Record<string, string> = {}, redisUrl = redis!.url) =>
+    cli(['relay', '--url', mock!.streamUrl, '--redis', redisUrl, '--key', KEY, '--state-dir', stateDir, ...args], env);
   const viewer = (args: string[] = [], env: Record<string, string> = {}) => cli(['tail', '--relay', redis!.url, '--key', KEY, ...args], env);
 
   before(function () {
@@ -75,6 +85,8 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
   beforeEach(() => { stateDir = mkdtempSync(join(tmpdir(), 'lsi-relay-')); });
   afterEach(async () => {
     for (const r of runs.splice(0)) { r.kill('SIGKILL'); await r.exit; }
+    await proxy?.close();
+    proxy = undefined;
     await mock?.close();
     mock = undefined;
     await redis?.stop();
@@ -141,7 +153,7 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     // Adobe's ghost slot: a dead connection is counted for 0.8 s; a reconnect inside that window gets 409.
     mock = await MockLiveStreamServer.start({ rate: 50, ghostSeconds: 0.8, maxConnections: 1, replayOnReconnect: 5 });
     const cooldownMs = 1500;
-    const args = ['--cooldown', String(cooldownMs / 1000), '--lease-seconds', '0.6', '--max-connections', '1'];
+    const args = ['--cooldown', String(cooldownMs / 1000), '--lease-seconds', '0.6', '--max-redis-outage', '1.2', '--max-connections', '1'];
     const a = relay(args);
     const c = redis.client();
     await until(async () => (await c.hget(`${KEY}:status`, 'state')) === 'connected', 10_000, 'first leader connected');
@@ -206,28 +218,138 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     assert.match(t.stderr(), /redis reconnecting/);
   });
 
-  it('Redis down while hits arrive: the Adobe connection stays up, the bounded buffer keeps what fits, the rest is counted as dropped', async () => {
-    // The issue's drill is 30 s; 3 s at 100 hits/s against a 50-hit buffer proves the same bound.
+  it('Redis down for 30 s while hits arrive (the issue\'s drill): the Adobe connection stays up, the bounded buffer keeps what fits, the rest is counted as dropped', async function () {
+    this.timeout(90_000);
+    // 30 s at 100 hits/s against a 50-hit buffer: about 2950 drops. A lone leader (no standby) never self-fences.
     redis = await RedisServer.start({ persist: true });
     mock = await MockLiveStreamServer.start({ rate: 100 });
     const r = relay(['--cooldown', '5', '--buffer-hits', '50', '--lease-seconds', '2']);
     const c = redis.client();
     await until(async () => (await c.xlen(KEY)) > 20, 10_000, 'hits flowing');
     await redis.halt(true);
-    await new Promise((res) => setTimeout(res, 3000));
+    await sleep(30_000);
     assert.equal(mock.activeConnections, 1, 'still connected to Adobe while Redis is down');
     await redis.restart();
-    await new Promise((res) => setTimeout(res, 1500));
+    await sleep(1500);
     mock.pause();
-    await until(async () => Number(await c.hget(`${KEY}:status`, 'hits')) === mock!.emittedCount && Number(await c.hget(`${KEY}:status`, 'buffered')) === 0, 10_000, 'status final');
+    await until(async () => Number(await c.hget(`${KEY}:status`, 'hits')) === mock!.emittedCount && Number(await c.hget(`${KEY}:status`, 'buffered')) === 0, 15_000, 'status final');
     const status = await c.hgetall(`${KEY}:status`);
     const dropped = Number(status.dropped);
     const stored = await c.xlen(KEY);
-    assert.ok(dropped >= 100, `dropped ${dropped}`);
+    assert.ok(dropped >= 2500, `dropped ${dropped}`);
     assert.equal(stored + dropped, Number(status.hits), `every hit is either in Redis or counted as dropped: ${JSON.stringify({ stored, dropped, status, emitted: mock.emittedCount })} ${r.stderr()}`);
     assert.equal(stored + dropped, mock.emittedCount);
     assert.equal(mock.requests.filter((q) => q.status === 200).length, 1, 'one Adobe connection throughout');
     assert.match(r.stderr(), /dropped \d+ hits \(total \d+\): the relay buffer is full/);
+  });
+
+  it('partition: a leader cut off from Redis while a standby is registered closes its Adobe connection after --max-redis-outage, before the standby takes the lease; the standby connects a cooldown later: zero 409s, one connection at a time, no duplicate for viewers', async () => {
+    redis = await RedisServer.start();
+    const leaseMs = 600;
+    const outageMs = 2000;
+    const cooldownMs = 1500;
+    const tickMs = leaseMs / 3;
+    // Close times as the mock sees them (the ghost slot starts there).
+    const closes: number[] = [];
+    mock = await MockLiveStreamServer.start({ rate: 50, ghostSeconds: 0.8, maxConnections: 1, replayOnReconnect: 5, log: (l) => { if (/^stream #\d+ closed/.test(l)) closes.push(Date.now()); } });
+    proxy = await TcpProxy.start(redis.port);
+    const args = ['--cooldown', String(cooldownMs / 1000), '--lease-seconds', String(leaseMs / 1000), '--max-redis-outage', String(outageMs / 1000), '--max-connections', '1'];
+    // The leader reaches Redis through the proxy; the standby directly.
+    const a = relay(args, {}, proxy.url);
+    const c = redis.client();
+    await until(async () => (await c.hget(`${KEY}:status`, 'state')) === 'connected', 10_000, 'leader connected');
+    const b = relay(args);
+    await until(() => /^relay \S+: /m.test(b.stderr()), 5_000, 'standby started');
+    const [aId, bId] = [relayId(a), relayId(b)];
+    await until(async () => (await c.zscore(`${KEY}:standbys`, bId)) !== null, 5_000, 'standby registered');
+    const t = viewer();
+    await until(() => t.stderr().includes('relay connected'), 10_000, 'viewer following');
+    await sleep(1000);
+    assert.ok((await c.get(`${KEY}:lease`))?.endsWith(`:${aId}`), 'the proxied relay leads');
+    assert.match(b.stderr(), new RegExp(`standing by: the lease is held by \\d+:[^/]+/${a.child.pid}/`));
+    assert.deepEqual(mock.requests.map((q) => q.status), [200]);
+    const before = mock.requests.length;
+    const closesBefore = closes.length;
+
+    proxy.cut();
+    const cutAt = Date.now();
+    // Watch the lease from outside: `lastNotB` is the last moment it was provably not the standby's yet.
+    let lastNotB = cutAt;
+    let takeoverSeenAt = 0;
+    while (!takeoverSeenAt && Date.now() - cutAt < 15_000) {
+      const polledAt = Date.now();
+      if ((await c.get(`${KEY}:lease`))?.endsWith(`:${bId}`)) takeoverSeenAt = Date.now(); else lastNotB = polledAt;
+      await sleep(10);
+    }
+    assert.ok(takeoverSeenAt, `the standby took the lease: ${b.stderr()}`);
+    // The standby's first attempt: a 409 here (or two connections) is what self-fencing prevents.
+    await until(() => mock!.requests.length > before, 10_000, 'the standby asked Adobe');
+    const firstTry = mock.requests[before];
+    assert.equal(firstTry.status, 200, `the standby's first attempt: ${mock.requests.map((q) => q.status).join(',')}`);
+    assert.equal(mock.maxConcurrentObserved, 1, 'never two connections (or a connection and a ghost) at once');
+    assert.ok(closes.length > closesBefore, 'the old leader\'s connection closed');
+    const closedAt = closes[closesBefore];
+    // Its last successful renewal was sent about a tick before the cut (two on a loaded machine); the exact
+    // bound, from that send time, is checked with a fake clock in relayParts.test.ts.
+    assert.ok(closedAt - cutAt >= outageMs - 2 * tickMs, `the leader dropped ${closedAt - cutAt} ms after the cut: before the ${outageMs} ms bound`);
+    assert.ok(closedAt - cutAt <= outageMs + 500, `the leader dropped only ${closedAt - cutAt} ms after the cut`);
+    assert.ok(closedAt < lastNotB, `the old connection closed ${closedAt - cutAt} ms after the cut, the standby took the lease after ${lastNotB - cutAt} ms: it must close first`);
+    const m = /error: Could not reach Redis for 2 s while a standby may take over: closed the Adobe connection so that two relays never hold it at once(?: \((\d+) hits not yet published are counted as dropped\))?/.exec(a.stderr());
+    assert.ok(m, a.stderr());
+    const droppedByA = Number(m[1] ?? 0);
+    assert.ok(droppedByA > 0, 'the hits it could not publish while cut off are counted');
+
+    const connectedAt = firstTry.at;
+    assert.ok(connectedAt >= lastNotB + cooldownMs, `the standby connected ${connectedAt - lastNotB} ms after taking the lease: within the cooldown`);
+    await until(async () => (await c.hget(`${KEY}:status`, 'leader')) === bId, 5_000, 'status names the new leader');
+
+    // Redis reachable again: the old leader stands by and registers.
+    proxy.heal();
+    await until(async () => (await c.zscore(`${KEY}:standbys`, aId)) !== null, 15_000, 'the old leader registered as a standby');
+    await until(() => new RegExp(`standing by: the lease is held by \\d+:[^/]+/${b.child.pid}/`).test(a.stderr()), 5_000, 'the old leader stands by');
+    await sleep(500);
+    mock.pause();
+    await settled(c);
+    const statuses = mock.requests.map((q) => q.status);
+    assert.deepEqual(statuses.filter((s) => s === 409), [], `no 409: ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 200).length, 2);
+    assert.equal(mock.maxConcurrentObserved, 1, 'never two connections (or a connection and a ghost) at once');
+    const all = await entries(c);
+    await until(() => ids(t.lines()).at(-1) === all.at(-1)!.hitId, 10_000, 'viewer caught up');
+    const seen = ids(t.lines());
+    assert.deepEqual(dupes(seen), [], 'no hit shown twice');
+    assert.deepEqual(seen, all.map((e) => e.hitId).slice(all.length - seen.length), 'the viewer saw every entry since it started, in order');
+    assert.deepEqual(dupes(all.map((e) => e.hitId)), []);
+    // A clean stop reports every hit it dropped.
+    a.kill('SIGTERM');
+    assert.equal(await a.exit, 0);
+    assert.match(a.stderr(), new RegExp(`stopped; ${droppedByA} hits dropped`));
+  });
+
+  it('a lone leader cut off from Redis longer than --max-redis-outage keeps its Adobe connection (no standby could take over): hits buffered, the rest counted as dropped', async () => {
+    redis = await RedisServer.start();
+    mock = await MockLiveStreamServer.start({ rate: 100 });
+    proxy = await TcpProxy.start(redis.port);
+    const r = relay(['--cooldown', '5', '--buffer-hits', '50', '--lease-seconds', '0.6', '--max-redis-outage', '1.5'], {}, proxy.url);
+    const c = redis.client();
+    await until(async () => (await c.xlen(KEY)) > 20, 10_000, 'hits flowing');
+    proxy.cut();
+    await sleep(3500); // more than twice the outage bound (and the lease expires meanwhile)
+    assert.equal(mock.activeConnections, 1, `still connected to Adobe while cut off from Redis: ${r.stderr()}`);
+    proxy.heal();
+    await sleep(1500);
+    mock.pause();
+    await until(async () => Number(await c.hget(`${KEY}:status`, 'hits')) === mock!.emittedCount && Number(await c.hget(`${KEY}:status`, 'buffered')) === 0, 15_000, 'status final');
+    const status = await c.hgetall(`${KEY}:status`);
+    const dropped = Number(status.dropped);
+    const stored = await c.xlen(KEY);
+    assert.ok(dropped >= 200, `dropped ${dropped}`);
+    assert.equal(stored + dropped, Number(status.hits), `every hit is either in Redis or counted as dropped: ${JSON.stringify({ stored, dropped, status, emitted: mock.emittedCount })} ${r.stderr()}`);
+    assert.equal(stored + dropped, mock.emittedCount);
+    assert.equal(mock.requests.filter((q) => q.status === 200).length, 1, 'one Adobe connection throughout');
+    assert.match(r.stderr(), /dropped \d+ hits \(total \d+\): the relay buffer is full/);
+    assert.doesNotMatch(r.stderr(), /Could not reach Redis for/);
+    assert.equal(status.state, 'connected');
   });
 
   it('wrong Redis password: a clear error and exit 4, the password never in the output', async () => {

@@ -5,7 +5,9 @@ import { parseRelayStatus } from '../../src/relay/relayStatus';
 import { newer } from '../../src/relay/relayViewer';
 import { checkStreamKey, defaultStreamKey, relayKeys } from '../../src/relay/relayKeys';
 import { Publisher } from '../../src/relay/publisher';
-import { withRelayCommands } from '../../src/relay/relayScripts';
+import { parseRenewReply, withRelayCommands } from '../../src/relay/relayScripts';
+import { OutageFence, takeoverWaitMs } from '../../src/relay/outageFence';
+import { FakeClock } from '../support/fakeClock';
 import { nullLogger } from '../../src/stream/logger';
 import { parseCli, UsageError } from '../../src/cli/args';
 import { useRedisServer } from '../support/redisServer';
@@ -47,6 +49,10 @@ describe('relay parts', () => {
     assert.equal(s.heartbeat, 12);
     assert.equal(s.lastErrorCode!.length, 40);
     assert.equal(s.lastErrorDescription!.length, 500);
+    // The leader's timings, which standbys compare with theirs: only plausible durations.
+    const t = parseRelayStatus({ state: 'connected', leaseMs: '600', maxRedisOutageMs: '2000' })!;
+    assert.deepEqual([t.leaseMs, t.maxRedisOutageMs], [600, 2000]);
+    for (const bad of ['-1', '0', 'NaN', '1e99', 'soon', '']) assert.equal(parseRelayStatus({ state: 'connected', leaseMs: bad, maxRedisOutageMs: bad })!.maxRedisOutageMs, undefined, bad);
   });
 
   it('stream ids compare numerically; keys are checked', () => {
@@ -70,6 +76,65 @@ describe('relay parts', () => {
     assert.throws(() => parseCli(['relay', '--demo', '--redis', 'redis://h', '--password', 'x']), /not accepted/);
     const t = parseCli(['tail', '--relay', 'redis://h', '--key', 'k', '--from-start']);
     assert.deepEqual(t.cmd === 'tail' && [t.relay, t.key, t.fromStart], ['redis://h', 'k', true]);
+  });
+
+  it('--max-redis-outage: default 45 s, longer than the lease, relay only', () => {
+    const base = ['relay', '--demo', '--redis', 'redis://h'];
+    const d = parseCli(base);
+    assert.deepEqual(d.cmd === 'relay' && [d.leaseSeconds, d.maxRedisOutageSeconds], [10, 45]);
+    const r = parseCli([...base, '--lease-seconds', '0.6', '--max-redis-outage', '2']);
+    assert.deepEqual(r.cmd === 'relay' && [r.leaseSeconds, r.maxRedisOutageSeconds], [0.6, 2]);
+    assert.throws(() => parseCli([...base, '--lease-seconds', '2', '--max-redis-outage', '2']), /--max-redis-outage \(2 s\) must be longer than --lease-seconds \(2 s\)/);
+    assert.throws(() => parseCli([...base, '--lease-seconds', '60']), /--max-redis-outage \(45 s, the default\) must be longer/);
+    assert.throws(() => parseCli([...base, '--max-redis-outage', 'soon']), /--max-redis-outage must be a number/);
+    assert.throws(() => parseCli(['tail', '--demo', '--max-redis-outage', '5']), /belongs to the relay/);
+  });
+
+  it('self-fencing: a leader silent towards Redis for maxRedisOutage steps down only if a standby was registered at its last renewal', async () => {
+    const clock = new FakeClock();
+    const fenced: { silentMs: number; standbys: number }[] = [];
+    const f = new OutageFence({ clock, maxRedisOutageMs: 2000, onFence: (i) => fenced.push(i) });
+    const t0 = clock.now();
+    f.renewed(t0, 1);
+    await clock.advance(1000);
+    f.renewed(t0 + 900, 2); // sent at +900, answered at +1000: the outage counts from the send
+    await clock.advance(1899);
+    assert.equal(fenced.length, 0, 'not before the bound');
+    await clock.advance(1);
+    assert.deepEqual(fenced, [{ silentMs: 2000, standbys: 2 }], 'at 2000 ms after the last successful send');
+    await clock.advance(10_000);
+    assert.equal(fenced.length, 1, 'once');
+    f.renewed(clock.now(), 1);
+    assert.equal(f.deadline, undefined, 'stopped for good');
+
+    // A late answer to an older renewal does not move the bound back (or forward).
+    const g = new OutageFence({ clock, maxRedisOutageMs: 2000, onFence: (i) => fenced.push(i) });
+    const t1 = clock.now();
+    g.renewed(t1, 1);
+    g.renewed(t1 - 500, 0);
+    assert.equal(g.deadline, t1 + 2000);
+    // The lone leader: no standby at its last renewal, so no outage is long enough.
+    g.renewed(t1 + 100, 0);
+    assert.equal(g.deadline, undefined);
+    await clock.advance(60_000);
+    assert.equal(fenced.length, 1, 'a lone leader keeps its connection');
+    // A standby registers: the next renewal arms it again.
+    g.renewed(clock.now(), 1);
+    await clock.advance(2000);
+    assert.equal(fenced.length, 2);
+    assert.equal(clock.pending, 0);
+  });
+
+  it('takeover wait: a whole lease, at least maxRedisOutage − lease, plus a tick', () => {
+    assert.equal(takeoverWaitMs(10_000, 45_000, 1000), 36_000);
+    assert.equal(takeoverWaitMs(600, 2000, 200), 1600);
+    assert.equal(takeoverWaitMs(600, 1000, 200), 800, 'never less than a lease: a leader re-takes a vanished lease within a third of one');
+  });
+
+  it('the renewal reply is checked: another shape counts as a failed renewal', () => {
+    assert.deepEqual(parseRenewReply([1, 3]), { result: 1, standbys: 3 });
+    assert.deepEqual(parseRenewReply([0, 0]), { result: 0, standbys: 0 });
+    for (const bad of [1, null, [3, 1], [1, -1], [1, 'x'], [1], [1, 2, 3], 'OK']) assert.equal(parseRenewReply(bad), undefined, JSON.stringify(bad));
   });
 });
 
@@ -111,6 +176,35 @@ describe('relay fencing (real redis-server)', function () {
       assert.equal(await send(), 2);
       const last = await r.xrevrange(keys.stream, '+', '-', 'COUNT', 3);
       assert.deepEqual(last.map(([, f]) => f), [['raw', '{"b":2}', 'id', '1:6', 't', '6'], ['raw', '{"a":1}', 'id', '1:5', 't', '5'], ['raw', hit(4).raw, 'id', '1:4', 't', '1004']]);
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('standbys register in a ZSET timed by Redis; each renewal prunes the expired ones and counts the others', async () => {
+    const redis = server();
+    const keys = relayKeys('fence:standbys');
+    const r = withRelayCommands(new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true }));
+    await r.connect();
+    try {
+      await r.set(keys.standbys, 'garbage'); // not a ZSET: replaced, not an error on every renewal
+      assert.equal(await r.relayRegister(keys.standbys, 'b', 300), 1);
+      assert.equal(await r.type(keys.standbys), 'zset');
+      await r.relayRegister(keys.standbys, 'c', 60_000);
+      await r.relayRegister(keys.standbys, 'leader', 60_000); // registered while it stood by
+      const pttl = await r.pttl(keys.standbys);
+      assert.ok(pttl > 59_000, `the set lives as long as its longest registration (${pttl})`);
+      const [sec, us] = await r.time();
+      const score = Number(await r.zscore(keys.standbys, 'c'));
+      assert.ok(Math.abs(score - (Number(sec) * 1000 + Math.floor(Number(us) / 1000) + 60_000)) < 1000, 'scored by Redis TIME');
+      // The leader counts the others (not itself), and its own old registration goes.
+      assert.deepEqual(parseRenewReply(await r.relayRenew(keys.lease, keys.standbys, '1:leader', 1000, 'leader')), { result: 2, standbys: 2 });
+      assert.equal(await r.zscore(keys.standbys, 'leader'), null);
+      await new Promise((res) => setTimeout(res, 400));
+      assert.deepEqual(parseRenewReply(await r.relayRenew(keys.lease, keys.standbys, '1:leader', 1000, 'leader')), { result: 1, standbys: 1 }, 'b expired and was pruned');
+      assert.deepEqual(await r.zrange(keys.standbys, 0, -1), ['c']);
+      assert.deepEqual(parseRenewReply(await r.relayRenew(keys.lease, keys.standbys, '2:other', 1000, 'other')), { result: 0, standbys: 1 });
+      assert.equal(await r.get(keys.lease), '1:leader');
     } finally {
       r.disconnect();
     }
