@@ -42,6 +42,7 @@ export interface HitStoreOptions {
 }
 
 /** What `push` did with a hit. */
+/** What `push` did. Valid until the next `push` (a kept hit's result object may be reused). */
 export type PushResult =
   /** Kept; `omitted` when it is shown as a placeholder (too deep or too large to display). */
   | { kept: true; cost: number; omitted?: OmittedHit }
@@ -66,6 +67,7 @@ export class HitStore {
   private used = 0;
   private readonly maxBytes: number;
   private readonly maxRecordBytes: number;
+  private readonly kept: { kept: true; cost: number } = { kept: true, cost: 0 };
   private readonly maxDepth: number;
   private readonly maxChars: number;
   private readonly names = new KeyNames();
@@ -101,7 +103,8 @@ export class HitStore {
    * place (`omitted` set, `data` reduced), so every later reader sees it.
    */
   push(hit: StoredHit): PushResult {
-    if (hit.measured) return this.pushMeasured(hit, hit.measured);
+    const measured = hit.measuredBytes;
+    if (measured !== undefined) return this.pushMeasured(hit, measured);
     const raw = typeof hit.raw === 'string' ? hit.raw : '';
     if (raw.length > this.maxRecordBytes || hit.rawBytes && hit.rawBytes.byteLength > this.maxRecordBytes || raw.length * 3 > this.maxRecordBytes && utf8Length(raw) > this.maxRecordBytes) {
       this.refused++;
@@ -127,7 +130,7 @@ export class HitStore {
    * A hit the pipeline measured where it was parsed (in its worker): no walk
    * over `data` here, and a lazy hit (pipeline.ts) is not decoded or parsed.
    */
-  private pushMeasured(hit: StoredHit, m: NonNullable<StoredHit['measured']>): PushResult {
+  private pushMeasured(hit: StoredHit, measuredBytes: number): PushResult {
     const lazy = hit.recordBytes;
     const bytes = lazy ?? hit.rawBytes?.byteLength ?? utf8Length(hit.raw);
     if (bytes > this.maxRecordBytes) {
@@ -143,9 +146,12 @@ export class HitStore {
     if (omitted) this.placeholders++;
     // A lazy hit holds only its bytes (text is decoded on demand); an eager one holds text and maybe bytes.
     const textCost = lazy !== undefined ? lazy : stringBytes(hit.raw) + (hit.rawBytes?.byteLength ?? 0);
-    const cost = HIT_OVERHEAD_BYTES + textCost + m.bytes;
+    const cost = HIT_OVERHEAD_BYTES + textCost + measuredBytes;
     this.append(hit, cost);
-    return omitted ? { kept: true, cost, omitted } : { kept: true, cost };
+    if (omitted) return { kept: true, cost, omitted };
+    // The common case at firehose rates: one result object, reused (read before the next push).
+    this.kept.cost = cost;
+    return this.kept;
   }
 
   private append(hit: StoredHit, cost: number): void {

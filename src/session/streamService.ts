@@ -414,16 +414,19 @@ export class StreamService extends Disposable {
    * limited) and counted in the snapshot's stats, never dropped silently.
    */
   private keep(hits: StoredHit[]): void {
-    const kept: StoredHit[] = [];
+    // The batch itself when every hit is kept (the rule); a copy without the refused ones otherwise.
+    let kept: StoredHit[] | undefined;
     const evictedBefore = this.store.evictedForBytes;
-    for (const h of hits) {
+    for (let i = 0; i < hits.length; i++) {
+      const h = hits[i]!;
       h.seq = ++this.seq;
       const r = this.store.push(h);
       if (!r.kept) {
         if (shouldLog(this.store.refused)) this.deps.log.warn(`Hit store: refused record #${this.store.refused} (${r.bytes} bytes; limit ${MAX_STORED_RECORD_BYTES}).`);
+        kept ??= hits.slice(0, i);
         continue;
       }
-      kept.push(h);
+      kept?.push(h);
       if (r.omitted && shouldLog(this.store.placeholders)) {
         const why = r.omitted.reason === 'too-deep' ? 'nested too deep' : 'too large';
         this.deps.log.warn(`Hit ${escapeControls(JSON.stringify(h.key))} (${r.omitted.bytes} bytes) is ${why} to display (#${this.store.placeholders}): the panel shows a placeholder row; copy and export keep its exact text.`);
@@ -433,7 +436,8 @@ export class StreamService extends Disposable {
     if (evicted > 0 && shouldLog(++this.byteCapLogs)) {
       this.deps.log.info(`Hit store at its memory budget (${Math.round(this.store.byteBudget / 1048576)} MiB): keeping the newest ${this.store.size} hits (liveStream.maxHits is ${this.store.capacity}).`);
     }
-    if (kept.length) for (const l of this.hitsL) l(kept);
+    const out = kept ?? hits;
+    if (out.length) for (const l of this.hitsL) l(out);
   }
 
   /** After the loop ends, keep showing the shared cooldown until it is over. */

@@ -94,7 +94,7 @@ export class InlinePipeline implements RecordPipeline {
         const hit: StoredHit = { seq: 0, key: r.key, receivedAt: 0, data: r.data, raw: text };
         if (o.keepRawBytes) hit.rawBytes = bytes;
         if (r.measured) {
-          hit.measured = r.measured.problem ? { bytes: r.measured.bytes, problem: r.measured.problem } : { bytes: r.measured.bytes };
+          (hit as { measuredBytes?: number }).measuredBytes = r.measured.bytes;
           if (r.measured.problem) hit.omitted = { reason: r.measured.problem, bytes: bytes.length };
         }
         this.batch.push(hit);
@@ -142,7 +142,7 @@ export interface RecordBatch {
  * A hit whose record was parsed in the worker: an index into its batch. At
  * firehose rates the extension host receives tens of thousands of these per
  * second and keeps most of them for a while (the hit store), so each is one
- * small object: `key`, `raw` and `measured` are read from the batch when
+ * small object: `key`, `raw` and `measuredBytes` are read from the batch when
  * asked, `raw` decoded on each read (not kept: the store's estimate counts
  * the bytes once) and `data` parsed on first read and kept.
  */
@@ -152,7 +152,6 @@ export class PipelinedHit implements StoredHit {
   omitted?: OmittedHit;
   rawBytes?: Uint8Array;
   private parsed?: Record<string, unknown>;
-  private problem?: OmittedHit['reason'];
 
   constructor(private readonly batch: RecordBatch, private readonly i: number) {}
 
@@ -180,14 +179,10 @@ export class PipelinedHit implements StoredHit {
   /** The record's bytes (a view of the batch). */
   bytes(): Uint8Array { return this.batch.bytes.subarray(this.start, this.batch.ends[this.i]!); }
 
-  get measured(): { bytes: number; problem?: OmittedHit['reason'] } {
-    const bytes = this.batch.measured[this.i]!;
-    return this.problem ? { bytes, problem: this.problem } : { bytes };
-  }
+  get measuredBytes(): number { return this.batch.measured[this.i]!; }
 
   /** A record too deep to display (the worker said so): its top-level scalars stand in for its data. */
   markPlaceholder(reason: OmittedHit['reason'], data: Record<string, unknown>): void {
-    this.problem = reason;
     this.parsed = data;
     this.omitted = { reason, bytes: this.recordBytes };
   }
