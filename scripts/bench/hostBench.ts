@@ -70,6 +70,20 @@ const threadCpu = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsag
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** As VS Code's serializeWebviewMessage (VS Code ≥ 1.57): typed arrays become references, their buffers travel beside the JSON. */
+function vscodeSerializedLength(msg: unknown): number {
+  const buffers: ArrayBufferLike[] = [];
+  const json = JSON.stringify(msg, (_key, value: unknown) => {
+    if (value instanceof ArrayBuffer) { buffers.push(value); return { $$vscode_array_buffer_reference$$: true, index: buffers.length - 1 }; }
+    if (ArrayBuffer.isView(value)) {
+      buffers.push(value.buffer);
+      return { $$vscode_array_buffer_reference$$: true, index: buffers.length - 1, view: { type: value.constructor.name, byteLength: value.byteLength, byteOffset: value.byteOffset } };
+    }
+    return value;
+  });
+  return json.length + buffers.reduce((n, b) => n + b.byteLength, 0);
+}
+
 async function runRate(rate: number): Promise<Record<string, number | string>> {
   const mock = await startMock(rate);
   const stateDir = mkdtempSync(join(tmpdir(), 'lsi-hostbench-'));
@@ -87,9 +101,10 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
     clock: systemClock,
     maxBatchBytes: unbounded ? Infinity : undefined,
     source: { snapshot: () => service.snapshot(), oldestSeq: () => service.oldestSeq(), maxHits: () => unbounded ? Infinity : service.maxHits() },
-    // VS Code's extension host serializes every postMessage with JSON.stringify. Counted in
-    // UTF-16 units (= bytes for ASCII), not Buffer.byteLength, which would charge a second pass over each batch to the thread.
-    post: (msg) => { postedBytes += JSON.stringify(msg).length; },
+    // What VS Code's extension host does with every webview.postMessage (serializeWebviewMessage):
+    // JSON.stringify with a replacer that takes typed arrays out, to travel as binary. Counted in
+    // UTF-16 units (= bytes for ASCII) plus the binary bytes.
+    post: (msg) => { postedBytes += vscodeSerializedLength(msg); },
   });
   const unsub = service.onHits((h) => relay.push(h));
   let behindSeen = 0;

@@ -10,7 +10,7 @@ import { buildPanelHtml } from '../shared/panelHtml';
 import { PanelRelay } from '../session/panelRelay';
 import { systemClock } from '../stream/clock';
 import {
-  PROTOCOL_VERSION, isHostToWebview, isWebviewToHost, wireHit, type WireHit,
+  PROTOCOL_VERSION, isHostToWebview, isWebviewToHost, wireHits, type WireHit,
   type HostToWebview, type WebviewToHost,
 } from '../shared/protocol';
 
@@ -136,9 +136,10 @@ export class HitsPanel extends Disposable {
     if (!this.ready) return;
     // The snapshot supersedes anything batched so far.
     this.relay.reset();
+    const wire = wireHits(this.backend.hits());
     this.send({
       type: 'snapshot', version: PROTOCOL_VERSION, engine: this.backend.snapshot(),
-      hits: this.backend.hits().map(wireHit), maxHits: this.backend.maxHits(), myTraffic: this.backend.myTraffic(), now: Date.now(),
+      hits: wire.hits, ...(wire.records ? { records: wire.records } : {}), maxHits: this.backend.maxHits(), myTraffic: this.backend.myTraffic(), now: Date.now(),
     });
     if (this.backend.visitor) this.send(this.backend.visitor.followState());
     const held = this.held;

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../stream/clock';
 import type { EngineSnapshot, StoredHit } from '../shared/model';
-import { wireHit, type HitsMessage } from '../shared/protocol';
+import { wireHits, type HitsMessage } from '../shared/protocol';
 
 /** New hits reach the webview at most this often, coalesced into one `hits` message. */
 export const RELAY_INTERVAL_MS = 100;
@@ -134,11 +134,13 @@ export class PanelRelay {
     this.stats.batches++;
     this.stats.posted += hits.length;
     this.stats.notShown += notShown;
-    // Stripping `raw`: the webview renders parsed data; exact text stays in the host for copy/export.
+    // The shown hits' record bytes in one buffer (VS Code passes it as binary); the webview parses them.
     // Hits the store marked too deep/large travel as placeholders (checked once, on entry).
+    const wire = wireHits(hits);
     const msg: HitsMessage = {
-      type: 'hits', hits: hits.map(wireHit), engine: this.opts.source.snapshot(), now: this.opts.clock.now(), oldestSeq: this.opts.source.oldestSeq(),
+      type: 'hits', hits: wire.hits, engine: this.opts.source.snapshot(), now: this.opts.clock.now(), oldestSeq: this.opts.source.oldestSeq(),
     };
+    if (wire.records) msg.records = wire.records;
     if (notShown > 0) msg.notShown = { arrived, shown: hits.length };
     this.opts.post(msg);
   }

@@ -67,6 +67,8 @@ export interface StoredHit extends Hit {
   readonly measuredBytes?: number;
   /** The record's UTF-8 length, when known without decoding `raw` (the pipeline's lazy hits). */
   readonly recordBytes?: number;
+  /** The record's UTF-8 bytes without decoding `raw` (the pipeline's lazy hits; a view, do not modify). */
+  bytesView?(): Uint8Array;
 }
 
 export type ConnectionState =

@@ -13,6 +13,7 @@ import { hasOwn, isRecord, type Rec } from '../analytics/recordAccess';
 import { isHitRuleResult, wireRules } from './rulesWire';
 import { isFollowableId } from '../analytics/visitorIds';
 import { parseRecord } from './losslessJson';
+import { utf8Bytes } from '../analytics/utf8';
 import { MAX_DISPLAY_CHARS, MAX_DISPLAY_DEPTH, type ConnectionState, type EngineSnapshot, type Hit, type OmittedHit } from './model';
 
 /**
@@ -26,12 +27,17 @@ export const PROTOCOL_VERSION = 1;
 // ---------------------------------------------------------------- host → webview
 
 /**
- * One hit on the wire. Usually its record text: the webview parses it (losslessly, like the
- * host), so neither parsing nor serializing an object tree costs the extension host's thread,
- * which every extension of the window shares (issue 11; half of what a firehose cost it).
- * Placeholders and hits without text carry `data` instead. Exactly one of the two.
+ * One hit on the wire. Usually the length of its record in the message's `records` bytes: the
+ * webview decodes and parses it (losslessly, like the host). The extension host's thread, which
+ * every extension of the window shares, then neither parses nor serializes an object tree or a
+ * JSON string per hit: VS Code carries typed arrays in webview messages as binary, outside the
+ * JSON (`serializeWebviewMessage`, VS Code ≥ 1.57). Placeholders and hits without text carry
+ * `data` instead. Exactly one of the two.
  */
-export type WireHit = Omit<Hit, 'data'> & ({ text: string; data?: never } | { data: Record<string, unknown>; text?: never });
+export type WireHit = Omit<Hit, 'data'> & ({ len: number; data?: never } | { data: Record<string, unknown>; len?: never });
+
+/** The hits of one message: records back to back in `records`, in the order of the hits that have `len`. */
+export interface WireHits { hits: WireHit[]; records?: Uint8Array }
 
 /** Full state: sent in answer to `ready`, after a reset/clear, and when the panel becomes visible again. */
 export interface SnapshotMessage {
@@ -40,6 +46,8 @@ export interface SnapshotMessage {
   engine: EngineSnapshot;
   /** Oldest first. */
   hits: WireHit[];
+  /** The records of the hits with `len`, back to back (UTF-8). */
+  records?: Uint8Array;
   /** `liveStream.maxHits`: the webview keeps at most this many rows. */
   maxHits: number;
   /** `liveStream.myTraffic`: visitor ids / page hosts behind the `is:mine` filter. */
@@ -52,6 +60,8 @@ export interface SnapshotMessage {
 export interface HitsMessage {
   type: 'hits';
   hits: WireHit[];
+  /** The records of the hits with `len`, back to back (UTF-8). */
+  records?: Uint8Array;
   engine?: EngineSnapshot;
   now: number;
   /** Seq of the oldest hit the host still keeps: the webview drops older rows (the host's byte budget may keep fewer than maxHits). */
@@ -215,31 +225,75 @@ export function isHit(v: unknown): v is Hit {
     && (v.omitted === undefined || isOmitted(v.omitted)) && (v.rules === undefined || isHitRuleResult(v.rules));
 }
 
-/** A hit on the wire: its text (no longer than a displayable hit) or its data, not both. */
+/** A hit on the wire: its record's length (no longer than a displayable hit) or its data, not both. */
 export function isWireHit(v: unknown): v is WireHit {
   if (!isRecord(v)) return false;
-  if (v.text === undefined) return isHit(v);
-  return v.data === undefined && isStr(v.text, LIMITS.hitChars) && v.omitted === undefined && isSeq(v.seq) && typeof v.key === 'string'
-    && isFiniteNum(v.receivedAt) && (v.rules === undefined || isHitRuleResult(v.rules));
+  if (v.len === undefined) return isHit(v);
+  return v.data === undefined && isSeq(v.len) && (v.len as number) <= 4 * LIMITS.hitChars && v.omitted === undefined && isSeq(v.seq)
+    && typeof v.key === 'string' && isFiniteNum(v.receivedAt) && (v.rules === undefined || isHitRuleResult(v.rules));
+}
+
+/** The hits' lengths add up to the records' bytes exactly (a message that does not is refused whole). */
+function recordsMatch(hits: readonly WireHit[], records: unknown): boolean {
+  let total = 0;
+  for (const h of hits) if (h.len !== undefined) total += h.len;
+  if (records === undefined) return total === 0;
+  return records instanceof Uint8Array && records.byteLength === total;
 }
 
 /**
- * The webview's side of `wireHit`: parses each text, losslessly. The host's pipeline parsed the
- * same text, so a failure means a broken or hostile host message: that hit becomes a placeholder
- * row, and the rest of the batch is shown.
+ * The host's side: the hits of one message, each shown hit's record bytes copied once into one
+ * buffer (a lazy hit from the stream worker is neither decoded nor parsed here).
  */
-export function hitsFromWire(hits: readonly WireHit[]): Hit[] {
+export function wireHits(hits: readonly (Hit & { raw?: string; bytesView?(): Uint8Array; recordBytes?: number })[]): WireHits {
+  const out: WireHit[] = new Array(hits.length);
+  const lens: number[] = new Array(hits.length);
+  let total = 0;
+  for (let i = 0; i < hits.length; i++) {
+    const h = hits[i]!;
+    const raw = h.omitted ? undefined : h.bytesView ? undefined : h.raw;
+    const len = h.omitted ? -1 : h.bytesView ? h.recordBytes ?? h.bytesView().byteLength : typeof raw === 'string' && raw !== '' ? utf8Bytes(raw) : -1;
+    lens[i] = len;
+    if (len >= 0) total += len;
+  }
+  const records = total > 0 ? new Uint8Array(total) : undefined;
+  const encoder = records ? new TextEncoder() : undefined;
+  let at = 0;
+  for (let i = 0; i < hits.length; i++) {
+    const h = hits[i]!;
+    const len = lens[i]!;
+    if (len < 0) { out[i] = wireHit(h); continue; }
+    if (h.bytesView) records!.set(h.bytesView(), at);
+    else encoder!.encodeInto(h.raw!, records!.subarray(at, at + len));
+    at += len;
+    const w: WireHit = { seq: h.seq, key: h.key, receivedAt: h.receivedAt, len };
+    if (h.rules) w.rules = wireRules(h.rules);
+    out[i] = w;
+  }
+  return records ? { hits: out, records } : { hits: out };
+}
+
+/**
+ * The webview's side of `wireHits`: decodes and parses each record, losslessly. The host's
+ * pipeline parsed the same text, so a failure means a broken or hostile host message: that hit
+ * becomes a placeholder row, and the rest of the batch is shown.
+ */
+export function hitsFromWire(hits: readonly WireHit[], records?: Uint8Array): Hit[] {
   const out: Hit[] = new Array(hits.length);
+  const decoder = new TextDecoder();
+  let at = 0;
   for (let i = 0; i < hits.length; i++) {
     const w = hits[i]!;
-    if (w.text === undefined) { out[i] = w as Hit; continue; }
+    if (w.len === undefined) { out[i] = w as Hit; continue; }
+    const bytes = records ? records.subarray(at, at + w.len) : new Uint8Array(0);
+    at += w.len;
     let data: Record<string, unknown>;
     let omitted: OmittedHit | undefined;
     try {
-      data = parseRecord(w.text);
+      data = parseRecord(decoder.decode(bytes));
     } catch {
       data = {};
-      omitted = { reason: 'too-large', bytes: w.text.length };
+      omitted = { reason: 'too-large', bytes: w.len };
     }
     const h: Hit = { seq: w.seq, key: w.key, receivedAt: w.receivedAt, data };
     if (omitted) h.omitted = omitted;
@@ -254,20 +308,14 @@ function isOmitted(v: unknown): v is OmittedHit {
 }
 
 /**
- * What crosses to the webview for one kept hit: the parsed data without the
- * raw text (the host keeps that for copy and export). A hit the host's store
+ * A hit on the wire as data (one without record text; see `wireHits` for the
+ * usual form), never its raw text (the host keeps that for copy and export). A hit the host's store
  * marked `omitted` (too deep or too large to serialize) travels as a
  * placeholder: seq, key, times and size only, so it can never make
  * `postMessage` throw and take the rest of its batch with it.
  */
-export function wireHit(h: Hit & { raw?: string }): WireHit {
-  if (!h.omitted) {
-    // The text when there is one (a lazy hit from the stream worker is decoded, never parsed, here).
-    const raw = h.raw;
-    const w: WireHit = typeof raw === 'string' && raw !== '' ? { seq: h.seq, key: h.key, receivedAt: h.receivedAt, text: raw } : { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
-    if (h.rules) w.rules = wireRules(h.rules);
-    return w;
-  }
+export function wireHit(h: Hit): Hit {
+  if (!h.omitted) return h.rules ? { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data, rules: wireRules(h.rules) } : { seq: h.seq, key: h.key, receivedAt: h.receivedAt, data: h.data };
   const data: Record<string, unknown> = {};
   const t = h.data.timeGMT;
   if (typeof t === 'number' || typeof t === 'string' && t.length <= 32) data.timeGMT = t;
@@ -313,11 +361,11 @@ export function isHostToWebview(msg: unknown): msg is HostToWebview {
   if (!isRecord(msg) || typeof msg.type !== 'string') return false;
   switch (msg.type) {
     case 'snapshot':
-      return msg.version === PROTOCOL_VERSION && isEngineSnapshot(msg.engine) && isHitArray(msg.hits)
+      return msg.version === PROTOCOL_VERSION && isEngineSnapshot(msg.engine) && isHitArray(msg.hits) && recordsMatch(msg.hits, msg.records)
         && Number.isSafeInteger(msg.maxHits) && (msg.maxHits as number) > 0
         && Array.isArray(msg.myTraffic) && msg.myTraffic.every((t) => typeof t === 'string') && isFiniteNum(msg.now);
     case 'hits':
-      return isHitArray(msg.hits) && (msg.engine === undefined || isEngineSnapshot(msg.engine)) && isFiniteNum(msg.now)
+      return isHitArray(msg.hits) && recordsMatch(msg.hits, msg.records) && (msg.engine === undefined || isEngineSnapshot(msg.engine)) && isFiniteNum(msg.now)
         && (msg.oldestSeq === undefined || isSeq(msg.oldestSeq))
         && (msg.notShown === undefined || isRecord(msg.notShown) && isSeq(msg.notShown.arrived) && isSeq(msg.notShown.shown));
     case 'state':

@@ -177,7 +177,7 @@ export class PipelinedHit implements StoredHit {
   get recordBytes(): number { return this.batch.ends[this.i]! - this.start; }
 
   /** The record's bytes (a view of the batch). */
-  bytes(): Uint8Array { return this.batch.bytes.subarray(this.start, this.batch.ends[this.i]!); }
+  bytesView(): Uint8Array { return this.batch.bytes.subarray(this.start, this.batch.ends[this.i]!); }
 
   get measuredBytes(): number { return this.batch.measured[this.i]!; }
 
@@ -493,7 +493,7 @@ export class WorkerPipeline implements RecordPipeline {
       const hits: StoredHit[] = new Array(n);
       for (let i = 0; i < n; i++) hits[i] = new PipelinedHit(batch, i);
       for (const p of m.placeholders ?? []) (hits[p.i] as PipelinedHit | undefined)?.markPlaceholder(p.reason, p.data);
-      if (this.o.keepRawBytes) for (const h of hits) h.rawBytes = (h as PipelinedHit).bytes();
+      if (this.o.keepRawBytes) for (const h of hits) h.rawBytes = (h as PipelinedHit).bytesView();
       this.remember(m.keys, m.keyEnds);
       this.o.deliver(hits);
     }

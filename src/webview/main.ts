@@ -236,7 +236,7 @@ function onMessage(msg: HostToWebview): void {
       const trafficChanged = myTraffic.join('\n') !== msg.myTraffic.join('\n');
       myTraffic = msg.myTraffic;
       if (trafficChanged) filterBox.apply();
-      const hits = hitsFromWire(msg.hits);
+      const hits = hitsFromWire(msg.hits, msg.records);
       noteRules(hits);
       list.replace(hits, msg.maxHits);
       // The chart shows the stream's rate, so it counts hits also while the table is paused.
@@ -252,7 +252,7 @@ function onMessage(msg: HostToWebview): void {
       // More arrived than the host sends (its batch bounds): say so until batches are whole again.
       if (msg.notShown) { partial = msg.notShown; partialAt = Date.now(); }
       else if (partial && Date.now() - partialAt > 2000) partial = undefined;
-      const hits = hitsFromWire(msg.hits);
+      const hits = hitsFromWire(msg.hits, msg.records);
       noteRules(hits);
       const added = list.append(hits);
       if (msg.oldestSeq !== undefined) list.dropBefore(msg.oldestSeq);

@@ -17,7 +17,7 @@ import { parseSettings } from '../../src/session/settings';
 import { statusView } from '../../src/shared/statusView';
 import { StreamService } from '../../src/session/streamService';
 import { postChecked } from '../../src/host/panelBackend';
-import { hitsFromWire, isHostToWebview, wireHit } from '../../src/shared/protocol';
+import { hitsFromWire, isHostToWebview, wireHits } from '../../src/shared/protocol';
 import { collectHits, until } from '../support/engineHelpers';
 import { bigHit, deepHit, HostileStreamServer, longIdHit, normalHit } from '../support/hostileStream';
 
@@ -153,11 +153,11 @@ describe('memory budgets (issue 9.5)', function () {
       const batch = [hit(1, '{"pageName":"before"}'), hit(2, '{}', { timeGMT: 1_790_000_000, pageName: 'deep', x: nested(200_000) }), hit(3, '{"pageName":"after"}')];
       assert.throws(() => JSON.stringify(batch.map((h) => h.data)), RangeError, 'the shape that used to lose the batch');
       for (const h of batch) s.push(h);
-      const wire = batch.map(wireHit);
-      const msg = JSON.parse(JSON.stringify({ type: 'hits', hits: wire, now: 1, oldestSeq: 1 })) as unknown;
+      const { hits: wire, records } = wireHits(batch);
+      const msg = { ...JSON.parse(JSON.stringify({ type: 'hits', hits: wire, now: 1, oldestSeq: 1 })) as object, records } as unknown;
       assert.ok(isHostToWebview(msg));
-      assert.deepEqual(hitsFromWire(wire).map((h) => h.data.pageName), ['before', undefined, 'after']);
-      assert.equal(wire[0]!.text, '{"pageName":"before"}', 'the record text, parsed by the webview');
+      assert.deepEqual(hitsFromWire(wire, records).map((h) => h.data.pageName), ['before', undefined, 'after']);
+      assert.equal(Buffer.from(records!.subarray(0, wire[0]!.len)).toString(), '{"pageName":"before"}', 'the record bytes, parsed by the webview');
       assert.deepEqual(wire[1], { seq: 2, key: 'k:2', receivedAt: 1_790_000_000_002, data: { timeGMT: 1_790_000_000 }, omitted: { reason: 'too-deep', bytes: 2 } });
       assert.ok(!('raw' in wire[0]!), 'raw text stays on the host');
       // Validators: a malformed placeholder is refused, an oldestSeq must be a seq.
@@ -243,7 +243,7 @@ describe('memory budgets (issue 9.5)', function () {
       assert.ok(log.lines.some((l) => /warn: Hit "3:1" \(409600 bytes\) is nested too deep to display/.test(l)), log.lines.join('\n'));
       assert.ok(log.lines.some((l) => /warn: Dropped a record of 10\d{5} bytes \(limit 1048576/.test(l)), log.lines.join('\n'));
       // The snapshot the panel would send serializes.
-      assert.doesNotThrow(() => JSON.stringify(s.hits().map(wireHit)));
+      assert.doesNotThrow(() => JSON.stringify(wireHits(s.hits()).hits));
       // The status bar tooltip shows the counters.
       const tip = statusView(s.snapshot(), Date.now()).tooltip;
       assert.match(tip, /oversized \(dropped\): 1/);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { isHostToWebview, isWebviewToHost, PROTOCOL_VERSION, wireHit } from '../../src/shared/protocol';
+import { hitsFromWire, isHostToWebview, isWebviewToHost, PROTOCOL_VERSION, wireHit, wireHits } from '../../src/shared/protocol';
+import { parseRecord } from '../../src/shared/losslessJson';
 import { buildPanelHtml, panelCsp } from '../../src/shared/panelHtml';
 import { isExactIntegerString, prettyJson, revealInvisible } from '../../src/webview/format';
 import { RateBuckets } from '../../src/webview/rate';
@@ -123,5 +124,41 @@ describe('webview helpers', () => {
   it('chips toggle a term without disturbing quoted values', () => {
     assert.equal(toggleTerm('pageName:"a b"', 'type:page'), 'pageName:"a b" type:page');
     assert.equal(toggleTerm('pageName:"a b" type:page', 'type:page'), 'pageName:"a b"');
+  });
+});
+
+describe('protocol: records as bytes (issue 11)', () => {
+  const sample = '{"hitIdHigh":18446744073709551615,"hitIdLow":9007199254740993,"pageName":"caf\u00e9 \u2014 \ud83d\ude00","visIdHigh":12345678901234567890}';
+  /** A lazy hit as the stream worker's pipeline makes it: bytes only, `data` never to be read here. */
+  const lazy = (seq: number, text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    return { seq, key: `k:${seq}`, receivedAt: 1, raw: text, recordBytes: bytes.byteLength, bytesView: () => bytes, get data(): Record<string, unknown> { throw new Error('parsed on the host'); } };
+  };
+
+  it('wireHits sends record bytes, never parsing a lazy hit; hitsFromWire gives the same data as the host parser, every digit exact', () => {
+    const eager = { seq: 2, key: 'k:2', receivedAt: 1, raw: '{"pageName":"\u6771\u4eac","n":1.50}', data: parseRecord('{"pageName":"\u6771\u4eac","n":1.50}') };
+    const placeholder = { seq: 3, key: 'k:3', receivedAt: 1, raw: 'x', data: { timeGMT: 5 }, omitted: { reason: 'too-deep' as const, bytes: 9 } };
+    const { hits, records } = wireHits([lazy(1, sample), eager, placeholder]);
+    assert.deepEqual(hits.map((h) => h.len ?? null), [new TextEncoder().encode(sample).byteLength, new TextEncoder().encode(eager.raw).byteLength, null]);
+    assert.equal(records!.byteLength, hits[0]!.len! + hits[1]!.len!);
+    const msg = { type: 'hits', hits, records, now: 1 };
+    assert.equal(isHostToWebview(msg), true);
+    const back = hitsFromWire(hits, records);
+    assert.deepEqual(back[0]!.data, parseRecord(sample));
+    assert.equal(back[0]!.data.hitIdHigh, '18446744073709551615');
+    assert.equal(back[0]!.data.hitIdLow, '9007199254740993');
+    assert.deepEqual(back[1]!.data, eager.data);
+    assert.deepEqual(back[2], placeholder.omitted ? { seq: 3, key: 'k:3', receivedAt: 1, data: { timeGMT: 5 }, omitted: { reason: 'too-deep', bytes: 9 } } : undefined);
+  });
+
+  it('refuses a message whose lengths do not add up to its bytes; a record that does not parse becomes a placeholder, the rest are shown', () => {
+    const { hits, records } = wireHits([lazy(1, sample), lazy(2, '{"pageName":"b"}')]);
+    assert.equal(isHostToWebview({ type: 'hits', hits, records: records!.subarray(1), now: 1 }), false);
+    assert.equal(isHostToWebview({ type: 'hits', hits, now: 1 }), false, 'lengths without bytes');
+    assert.equal(isHostToWebview({ type: 'hits', hits, records: Array.from(records!), now: 1 }), false, 'not a Uint8Array');
+    assert.equal(isHostToWebview({ type: 'hits', hits: [{ ...hits[0], data: {} }], records, now: 1 }), false, 'bytes and data both');
+    const broken = new TextEncoder().encode('{"pageName":');
+    const back = hitsFromWire([{ seq: 1, key: 'a', receivedAt: 1, len: broken.byteLength }, { seq: 2, key: 'b', receivedAt: 1, len: 2 }], new Uint8Array([...broken, 123, 125]));
+    assert.deepEqual(back.map((h) => h.omitted?.reason ?? 'shown'), ['too-large', 'shown']);
   });
 });
