@@ -97,7 +97,10 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
     }
   });
 
-  it('mid-stream socket reset: no partial hit printed, replayed hits not printed twice', async () => {
+  it('mid-stream socket reset: no partial hit printed, replayed hits not printed twice', async function () {
+    // Three quick losses back off 0.3, 0.6 and 1.2 s (each connection lasted under the floor); a loaded
+    // machine stretches the rest. Generous waits, and what the CLI said if it still does not reconnect.
+    this.timeout(90_000);
     mock = await MockLiveStreamServer.start({ rate: 100, replayOnReconnect: 10 });
     const r = tail(['--url', mock.streamUrl, '--cooldown', '0.3'], FAST_BACKOFF);
     for (let i = 0; i < 3; i++) {
@@ -105,7 +108,9 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
       await until(() => r.lines().length >= before + 10, 10_000, 'hits before reset');
       await mock.dropAll('reset');
     }
-    await until(() => mock!.requests.filter((q) => q.status === 200).length >= 4, 10_000, 'reconnected 3 times');
+    await until(() => mock!.requests.filter((q) => q.status === 200).length >= 4, 30_000, 'reconnected 3 times').catch((e: Error) => {
+      throw new Error(`${e.message}; requests ${JSON.stringify(mock!.requests.map((q) => q.status))}, ${mock!.activeConnections} open; the CLI said:\n${r.stderr().slice(-3000)}`);
+    });
     await until(() => r.lines().length >= 60, 10_000, 'more hits');
     r.child.kill('SIGINT');
     assert.equal(await r.exit, 0);
