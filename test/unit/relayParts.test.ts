@@ -5,7 +5,7 @@ import { parseRelayStatus } from '../../src/relay/relayStatus';
 import { newer } from '../../src/relay/relayViewer';
 import { checkStreamKey, defaultStreamKey, relayKeys } from '../../src/relay/relayKeys';
 import { Publisher } from '../../src/relay/publisher';
-import { parseRenewReply, withRelayCommands } from '../../src/relay/relayScripts';
+import { parseRenewReply, withRelayCommands, type RelayCommands } from '../../src/relay/relayScripts';
 import { OutageFence, takeoverWaitMs } from '../../src/relay/outageFence';
 import { FakeClock } from '../support/fakeClock';
 import { nullLogger } from '../../src/stream/logger';
@@ -144,12 +144,16 @@ describe('relay fencing (real redis-server)', function () {
 
   const hit = (n: number): StoredHit => ({ seq: n, key: `1:${n}`, receivedAt: 1000 + n, data: {}, raw: `{"hitIdHigh":1,"hitIdLow":${n}}` });
 
-  it('a deposed leader (its token no longer in the lease) writes nothing: the publish is refused inside Redis; a retried batch is applied once', async () => {
-    const redis = server();
-    const keys = relayKeys('fence:test');
-    const r = withRelayCommands(new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true }));
+  /** A client with the relay's Lua commands on this suite's redis-server, disconnected after `fn`. */
+  async function withScripts(fn: (r: Redis & RelayCommands) => Promise<void>): Promise<void> {
+    const r = withRelayCommands(new Redis({ host: '127.0.0.1', port: server().port, lazyConnect: true }));
     await r.connect();
-    try {
+    try { await fn(r); } finally { r.disconnect(); }
+  }
+
+  it('a deposed leader (its token no longer in the lease) writes nothing: the publish is refused inside Redis; a retried batch is applied once', async () => {
+    const keys = relayKeys('fence:test');
+    await withScripts(async (r) => {
       await r.set(keys.lease, '7:new-leader', 'PX', 10_000);
       let fenced = 0;
       const old = new Publisher(r, keys, '6:old-leader', { maxlen: 100, leaseMs: 10_000, log: nullLogger, onFenced: () => { fenced++; } });
@@ -176,17 +180,12 @@ describe('relay fencing (real redis-server)', function () {
       assert.equal(await send(), 2);
       const last = await r.xrevrange(keys.stream, '+', '-', 'COUNT', 3);
       assert.deepEqual(last.map(([, f]) => f), [['raw', '{"b":2}', 'id', '1:6', 't', '6'], ['raw', '{"a":1}', 'id', '1:5', 't', '5'], ['raw', hit(4).raw, 'id', '1:4', 't', '1004']]);
-    } finally {
-      r.disconnect();
-    }
+    });
   });
 
   it('standbys register in a ZSET timed by Redis; each renewal prunes the expired ones and counts the others', async () => {
-    const redis = server();
     const keys = relayKeys('fence:standbys');
-    const r = withRelayCommands(new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true }));
-    await r.connect();
-    try {
+    await withScripts(async (r) => {
       await r.set(keys.standbys, 'garbage'); // not a ZSET: replaced, not an error on every renewal
       assert.equal(await r.relayRegister(keys.standbys, 'b', 300), 1);
       assert.equal(await r.type(keys.standbys), 'zset');
@@ -205,9 +204,7 @@ describe('relay fencing (real redis-server)', function () {
       assert.deepEqual(await r.zrange(keys.standbys, 0, -1), ['c']);
       assert.deepEqual(parseRenewReply(await r.relayRenew(keys.lease, keys.standbys, '2:other', 1000, 'other')), { result: 0, standbys: 1 });
       assert.equal(await r.get(keys.lease), '1:leader');
-    } finally {
-      r.disconnect();
-    }
+    });
   });
 });
 
