@@ -31,12 +31,15 @@ export interface OpenOptions {
 }
 
 /**
- * The back-pressure switch: the engine's pauseReading/resumeReading flip
- * `paused` and pause or resume the body being read, which `consume` keeps here.
+ * The consumer's back-pressure switch: the engine's pauseReading/resumeReading
+ * flip `paused` and call `apply`, which `consume` sets while it reads. The
+ * socket is read only while nobody holds it: not the consumer, not gunzip
+ * (its input over the mark) and not the pipeline, so one of them letting go
+ * never lifts another's hold.
  */
 export interface ReadGate {
   paused: boolean;
-  body?: Dispatcher.ResponseData['body'];
+  apply?: () => void;
 }
 
 export interface ConsumeOptions {
@@ -111,11 +114,24 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
     const gunzip = enc.includes('gzip') ? createGunzip({ chunkSize: 256 * 1024, highWaterMark: 1024 * 1024 } as ZlibOptions) : undefined;
     // The pipeline's back-pressure: when its worker is behind, stop taking
     // decompressed bytes; gunzip's buffer then fills and pauses the socket below.
-    const source = () => gunzip ?? res.body;
+    let zlibFull = false; // gunzip's input is over its mark: wait for its 'drain'
+    let pipelineFull = false; // no gunzip: the pipeline asked us to wait
+    const flow = () => {
+      if (done) return;
+      if (o.gate.paused || zlibFull || pipelineFull) res.body.pause();
+      else res.body.resume();
+    };
     const onData = (chunk: Buffer) => {
       if (o.pipeline.push(chunk)) return;
-      source().pause();
-      o.pipeline.onWritable(() => { if (!done && !(o.gate.paused && !gunzip)) source().resume(); });
+      if (gunzip) {
+        // gunzip stops emitting; its output then fills, its writes return false and the socket waits too.
+        gunzip.pause();
+        o.pipeline.onWritable(() => { if (!done) gunzip.resume(); });
+      } else {
+        pipelineFull = true;
+        flow();
+        o.pipeline.onWritable(() => { pipelineFull = false; flow(); });
+      }
     };
     let lastByteAt = o.clock.now();
     let idleTimer: TimerHandle | undefined;
@@ -125,7 +141,7 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
       done = true;
       if (heldTimer) clearTimeout(heldTimer);
       held = [];
-      o.gate.body = undefined;
+      o.gate.apply = undefined;
       o.clock.clearTimeout(idleTimer);
       o.pipeline.endResponse();
       res.body.removeListener('data', onRaw);
@@ -149,10 +165,12 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
       held = [];
       heldBytes = 0;
       // Respect gunzip's back-pressure, or its input buffer grows without bound
-      // whenever the network is faster than decompression + parsing.
-      if (!gunzip.write(chunk)) {
-        res.body.pause();
-        gunzip.once('drain', () => { if (!o.gate.paused && !done) res.body.resume(); });
+      // whenever the network is faster than decompression + parsing. One 'drain'
+      // wait at a time: chunks already gathered may still be written meanwhile.
+      if (!gunzip.write(chunk) && !zlibFull) {
+        zlibFull = true;
+        flow();
+        gunzip.once('drain', () => { zlibFull = false; flow(); });
       }
     };
     const onRaw = (chunk: Buffer) => {
@@ -178,7 +196,7 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
       idleTimer = o.clock.setTimeout(check, idleMs);
     }
     res.body.on('data', onRaw);
-    o.gate.body = res.body;
+    o.gate.apply = flow;
     if (o.gate.paused) res.body.pause();
     res.body.on('end', () => {
       if (gunzip) { release(); gunzip.end(); } else finish(new StreamLoss('stream-ended', 'The server closed the stream.'));

@@ -212,8 +212,8 @@ export class LiveStreamEngine {
    * Back-pressure for a slow consumer (e.g. a CLI piped into a slow reader):
    * stops reading the socket so TCP holds the data instead of our memory.
    */
-  pauseReading(): void { this.gate.paused = true; this.gate.body?.pause(); }
-  resumeReading(): void { this.gate.paused = false; this.gate.body?.resume(); }
+  pauseReading(): void { this.gate.paused = true; this.gate.apply?.(); }
+  resumeReading(): void { this.gate.paused = false; this.gate.apply?.(); }
 
   private readonly gate: ReadGate = { paused: false };
 

@@ -1,12 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CONTROL_TOKEN_HEADER, MockLiveStreamServer } from '../../src/mock/mockServer';
 import { FileCooldownStore } from '../../src/stream/cooldownStore';
 import { streamKey } from '../../src/stream/streamConfig';
 import { ScriptedServer, status, until } from '../support/engineHelpers';
-import { buildCli, runCli, type CliRun } from '../support/cliRun';
+import { buildCli, CLI, runCli, type CliRun } from '../support/cliRun';
+import { createHitGenerator } from '../../src/mock/hitGenerator';
 
 
 /**
@@ -104,6 +107,10 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
     mock = await MockLiveStreamServer.start({ rate: 100, replayOnReconnect: 10 });
     const r = tail(['--url', mock.streamUrl, '--cooldown', '0.3'], FAST_BACKOFF);
     for (let i = 0; i < 3; i++) {
+      // The (i+1)-th connection must be open before it is reset: lines still printed from the
+      // previous one (worker batches, stdout) once made a reset hit no connection at all, and the
+      // test then waited for a reconnect that had no reason to happen.
+      await until(() => mock!.requests.filter((q) => q.status === 200).length >= i + 1 && mock!.activeConnections === 1, 30_000, `connection ${i + 1} open`);
       const before = r.lines().length;
       await until(() => r.lines().length >= before + 10, 10_000, 'hits before reset');
       await mock.dropAll('reset');
@@ -315,5 +322,39 @@ describe('CLI (dist/cli.js against the mock over loopback)', function () {
     assert.equal((await ok.json() as { rate: number }).rate, 42);
     m.child.kill('SIGINT');
     assert.equal(await m.exit, 0);
+  });
+  it('tail at full speed into a pipe: stdout\'s pauses never lift gunzip\'s hold on the socket (no listener pile-up)', async function () {
+    this.timeout(120_000);
+    // tail pauses reading whenever stdout is full and resumes on its 'drain', many times a
+    // second. That resume used to resume the socket while gunzip was still over its mark: a
+    // 'drain' listener piled up per write (MaxListenersExceededWarning) and gunzip's input grew.
+    const gen = createHitGenerator({ seed: 5 });
+    const n = 60_000;
+    const lines = Array.from({ length: n }, () => gen.next(Date.now()));
+    const gz = gzipSync(`${lines.join('\n')}\n`, { level: 6 });
+    const server = await ScriptedServer.start();
+    server.next((_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' });
+      res.write(gz); // as fast as the socket takes it; the connection stays open
+    });
+    try {
+      const child = spawn(process.execPath, [CLI, 'tail', '--url', server.url, '--force', '--state-dir', stateDir], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
+      let count = 0;
+      await new Promise<void>((resolve, reject) => {
+        child.on('exit', (code) => reject(new Error(`tail exited (${code}) after ${count}/${n} lines: ${err}`)));
+        child.stdout!.on('data', (d: Buffer) => {
+          for (let i = -1; (i = d.indexOf(10, i + 1)) !== -1;) count++;
+          if (count >= n) resolve();
+        });
+      });
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+      assert.equal(count, n);
+      assert.doesNotMatch(err, /MaxListeners|Warning/, err);
+    } finally {
+      await server.close();
+    }
   });
 });
