@@ -38,6 +38,8 @@ const WARMUP_S = 2;
 const unbounded = process.argv.includes('--unbounded');
 /** --inline: records split, parsed and de-duplicated on this thread (as before the worker pipeline), for the "before" figures. */
 const inline = process.argv.includes('--inline');
+/** --gunzip-here: gunzip on this thread, records in a worker (as before the inflater thread), for the "before" figures. */
+const gunzipHere = process.argv.includes('--gunzip-here');
 
 interface MockProc { child: ChildProcess; streamUrl: string; statusUrl: string }
 
@@ -94,7 +96,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
       return { settings: { ...r.settings, streamUrl: mock.streamUrl }, problems: [] };
     },
     credentials: async () => undefined,
-    engineOverrides: inline ? { pipeline: 'inline' } : undefined,
+    engineOverrides: inline ? { pipeline: 'inline' } : gunzipHere ? { pipeline: 'worker' } : undefined,
   });
   let postedBytes = 0;
   const relay = new PanelRelay({

@@ -119,6 +119,9 @@ function engineOptions(args: Omit<TailArgs, 'cmd'>, url: string, demo: boolean, 
     store: store ?? new FileCooldownStore(args.stateDir ?? defaultStateDir(), (m) => log.warn(m)),
     log,
     keepRawBytes: true,
+    // gunzip on this thread, records in the worker: this thread has nothing else to do, and one
+    // thread fewer keeps the CLI's memory lower (the extension host gunzips off its thread).
+    pipeline: 'worker',
     minFailureBackoffMs: testMinBackoff(log),
   };
 }

@@ -109,9 +109,11 @@ const COALESCE_BYTES = 128 * 1024;
 export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: ConsumeOptions): Promise<never> {
   return new Promise<never>((_resolve, reject) => {
     const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
+    // gunzip off this thread when the pipeline can (inflatePipeline.ts): this thread then only reads the socket.
+    const sink = enc.includes('gzip') ? o.pipeline.inflater : undefined;
     // Larger buffers than the 16 KiB default: fewer callbacks, pause/resume round trips and
     // messages to the pipeline's worker per MB (each costs this thread a fixed amount).
-    const gunzip = enc.includes('gzip') ? createGunzip({ chunkSize: 256 * 1024, highWaterMark: 1024 * 1024 } as ZlibOptions) : undefined;
+    const gunzip = enc.includes('gzip') && !sink ? createGunzip({ chunkSize: 256 * 1024, highWaterMark: 1024 * 1024 } as ZlibOptions) : undefined;
     // The pipeline's back-pressure: when its worker is behind, stop taking
     // decompressed bytes; gunzip's buffer then fills and pauses the socket below.
     let zlibFull = false; // gunzip's input is over its mark: wait for its 'drain'
@@ -160,10 +162,20 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
     let heldTimer: ReturnType<typeof setTimeout> | undefined;
     const release = () => {
       if (heldTimer) { clearTimeout(heldTimer); heldTimer = undefined; }
-      if (!gunzip || heldBytes === 0 || done) return;
+      if ((!gunzip && !sink) || heldBytes === 0 || done) return;
       const chunk = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
       held = [];
       heldBytes = 0;
+      if (sink) {
+        // The inflater's back-pressure: compressed bytes waiting for its gunzip.
+        if (!sink.write(chunk) && !zlibFull) {
+          zlibFull = true;
+          flow();
+          o.pipeline.onWritable(() => { zlibFull = false; flow(); });
+        }
+        return;
+      }
+      if (!gunzip) return;
       // Respect gunzip's back-pressure, or its input buffer grows without bound
       // whenever the network is faster than decompression + parsing. One 'drain'
       // wait at a time: chunks already gathered may still be written meanwhile.
@@ -175,7 +187,7 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
     };
     const onRaw = (chunk: Buffer) => {
       lastByteAt = o.clock.now();
-      if (!gunzip) { onData(chunk); return; }
+      if (!gunzip && !sink) { onData(chunk); return; }
       held.push(chunk);
       heldBytes += chunk.length;
       if (heldBytes >= COALESCE_BYTES) release();
@@ -199,11 +211,19 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
     o.gate.apply = flow;
     if (o.gate.paused) res.body.pause();
     res.body.on('end', () => {
-      if (gunzip) { release(); gunzip.end(); } else finish(new StreamLoss('stream-ended', 'The server closed the stream.'));
+      if (sink) { release(); sink.end(); } else if (gunzip) { release(); gunzip.end(); } else finish(new StreamLoss('stream-ended', 'The server closed the stream.'));
     });
     res.body.on('error', (e: Error) => {
       if (e.name === 'AbortError' || ac.signal.aborted) finish(Object.assign(new Error('aborted'), { name: 'AbortError' }));
       else finish(new StreamLoss('network', `Connection error: ${e.message}`));
+    });
+    sink?.onEnd((err) => {
+      if (!err) finish(new StreamLoss('stream-ended', 'The server closed the stream.'));
+      else if (err.kind === 'bad-gzip') finish(new StreamLoss('bad-gzip', `The stream's gzip data is corrupt: ${err.message}`));
+      else {
+        finish(new StreamLoss('network', `${err.message} The connection is read again after the cooldown.`));
+        ac.abort(); // after finish(): the loss, not the abort, is the reason
+      }
     });
     if (gunzip) {
       gunzip.on('data', onData);

@@ -7,6 +7,7 @@ import { DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW } from './dedupe';
 import { ConfigError, LiveStreamError, RedirectRefused, StreamLoss, UntrustedHostError } from './errors';
 import { nullLogger, redact, type Logger } from './logger';
 import { defaultWorkerScript, InlinePipeline, WorkerPipeline, type RecordPipeline } from './pipeline';
+import { InflatePipeline } from './inflatePipeline';
 import { RateMeter } from './rateMeter';
 import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';
 import { DEFAULT_MAX_RECORD_BYTES } from './recordSplitter';
@@ -51,11 +52,13 @@ export interface EngineOptions {
   /** Hosts the user allowed to receive the token besides https *.adobe.net (see credentialHosts.ts). */
   trustedHosts?: readonly string[];
   /**
-   * Where records are split, parsed and de-duplicated (pipeline.ts): 'worker'
-   * (default; a worker thread, so the caller's thread stays free) or 'inline'
-   * (this thread; also the fallback when the worker script is missing).
+   * Where the response is gunzipped and records are split, parsed and
+   * de-duplicated: 'off-thread' (default; gunzip in an inflater thread, records
+   * in a worker below it: this thread only reads the socket; inflatePipeline.ts),
+   * 'worker' (gunzip here, records in a worker; pipeline.ts) or 'inline' (all on
+   * this thread; also the fallback when the worker script is missing).
    */
-  pipeline?: 'worker' | 'inline';
+  pipeline?: 'off-thread' | 'worker' | 'inline';
   /** Measure each hit for a hit store where it is parsed (the session; the CLI keeps no hits). */
   measureHits?: boolean;
   /**
@@ -234,9 +237,12 @@ export class LiveStreamEngine {
       log: this.log,
       deliver: (hits: StoredHit[]) => this.deliver(hits),
     };
-    const script = this.opts.pipeline === 'inline' ? undefined : defaultWorkerScript();
-    if (this.opts.pipeline !== 'inline' && !script) this.log.warn('The stream worker script is missing: processing records on this thread.');
-    this.pipeline = script ? new WorkerPipeline({ ...o, script, nice: this.opts.workerNice }) : new InlinePipeline(o);
+    const mode = this.opts.pipeline ?? 'off-thread';
+    const script = mode === 'inline' ? undefined : defaultWorkerScript();
+    if (mode !== 'inline' && !script) this.log.warn('The stream worker script is missing: processing records on this thread.');
+    if (!script) this.pipeline = new InlinePipeline(o);
+    else if (mode === 'off-thread') this.pipeline = new InflatePipeline({ ...o, script, nice: this.opts.workerNice });
+    else this.pipeline = new WorkerPipeline({ ...o, script, nice: this.opts.workerNice });
     return this.pipeline;
   }
 

@@ -28,7 +28,7 @@ import { Worker } from 'node:worker_threads';
 import type { OmittedHit, StoredHit } from '../shared/model';
 import type { Logger } from './logger';
 import { parseRecord } from '../shared/losslessJson';
-import type { BatchMessage, ToWorker, WorkerInit } from './pipelineMessages';
+import { keyEnds, type BatchMessage, type ToWorker, type WorkerInit } from './pipelineMessages';
 import { RecordProcessor, type ProcessorCounts, type ProcessorOptions } from './recordProcessor';
 import { RecordSplitter } from './recordSplitter';
 
@@ -57,14 +57,32 @@ export interface RecordPipeline {
   readonly heldBackMs: number;
   /** Worker restarts so far (0 for the inline pipeline). */
   readonly restarts: number;
-  /** 'worker', or 'inline' (chosen, or after the worker kept dying). */
-  readonly mode: 'worker' | 'inline';
+  /** 'worker', 'off-thread' (gunzip in a thread too), or 'inline' (chosen, or after the worker kept dying). */
+  readonly mode: 'worker' | 'off-thread' | 'inline';
+  /**
+   * Set when this pipeline gunzips the response itself, off the caller's thread: the
+   * caller then hands it the compressed bytes here, not decompressed ones to `push`.
+   */
+  readonly inflater?: CompressedSink;
   dispose(): Promise<void>;
 }
 
-const zeroCounts = (): ProcessorCounts => ({ duplicates: 0, malformed: 0, oversized: 0, refusedIds: 0 });
+/** Where a response's compressed bytes go when the pipeline gunzips them (see inflatePipeline.ts). */
+export interface CompressedSink {
+  /** Compressed bytes of the current response, in order. False: pause reading until the pipeline's `onWritable`. */
+  write(chunk: Buffer): boolean;
+  /** The response's body ended: gunzip finishes, and `onEnd` hears how. */
+  end(): void;
+  /** Called once per response: gunzip's end (no argument) or its error, or the inflater's death. */
+  onEnd(cb: (err?: InflateFailure) => void): void;
+}
 
-function addCounts(a: ProcessorCounts, b: ProcessorCounts): ProcessorCounts {
+/** Why a response's gunzip stopped: corrupt data, or the thread that ran it died. */
+export interface InflateFailure { kind: 'bad-gzip' | 'thread-died'; message: string }
+
+export const zeroCounts = (): ProcessorCounts => ({ duplicates: 0, malformed: 0, oversized: 0, refusedIds: 0 });
+
+export function addCounts(a: ProcessorCounts, b: ProcessorCounts): ProcessorCounts {
   return { duplicates: a.duplicates + b.duplicates, malformed: a.malformed + b.malformed, oversized: a.oversized + b.oversized, refusedIds: a.refusedIds + b.refusedIds };
 }
 
@@ -196,6 +214,43 @@ export class PipelinedHit implements StoredHit {
   set data(v: Record<string, unknown>) { this.parsed = v; }
 }
 
+/** The hits of a worker's batch: one small object each, indexing the batch. */
+export function hitsOf(m: BatchMessage, keepRawBytes: boolean): StoredHit[] {
+  const n = m.ends.length;
+  const batch: RecordBatch = { bytes: m.bytes, ends: m.ends, keys: m.keys, keyEnds: m.keyEnds, measured: m.measured };
+  const hits: StoredHit[] = new Array(n);
+  for (let i = 0; i < n; i++) hits[i] = new PipelinedHit(batch, i);
+  for (const p of m.placeholders ?? []) (hits[p.i] as PipelinedHit | undefined)?.markPlaceholder(p.reason, p.data);
+  if (keepRawBytes) for (const h of hits) h.rawBytes = (h as PipelinedHit).bytesView();
+  return hits;
+}
+
+/**
+ * Keys delivered, newest last, kept as the batches' joined keys (one string per batch, not one
+ * per hit): at least the dedupe window's worth, the seed of whatever processes records next.
+ */
+export class RecentKeys {
+  private batches: { keys: string; ends: Uint32Array }[] = [];
+  private count = 0;
+  constructor(private readonly max: number) {}
+
+  add(keys: string, ends: Uint32Array): void {
+    this.batches.push({ keys, ends });
+    this.count += ends.length;
+    // Drop whole batches while the rest still covers the window.
+    while (this.batches.length > 1 && this.count - this.batches[0]!.ends.length >= this.max) this.count -= this.batches.shift()!.ends.length;
+  }
+
+  list(): string[] {
+    const out: string[] = [];
+    for (const b of this.batches) {
+      let from = 0;
+      for (const end of b.ends) { if (end > from) out.push(b.keys.slice(from, end)); from = end; }
+    }
+    return out.slice(-this.max);
+  }
+}
+
 /** Pause reading when this many decompressed bytes are in flight to the worker; resume below the low mark. */
 const BACKLOG_HIGH = 8 * 1024 * 1024;
 const BACKLOG_LOW = 2 * 1024 * 1024;
@@ -221,6 +276,13 @@ export interface WorkerPipelineOptions extends PipelineOptions {
   nice?: number;
   /** The shared ring's size (tests use a small one to exercise wrap-around and waiting for room). */
   ringBytes?: number;
+  /** Keys delivered before this pipeline existed (it must not deliver them again). */
+  seed?: readonly string[];
+  /**
+   * Hand each batch on as it came from the worker instead of making hits of it (the inflater
+   * thread forwards batches to the main thread, which makes the hits; `deliver` is then unused).
+   */
+  forward?(m: BatchMessage): void;
 }
 
 /** The bundle's worker (dist/streamWorker.js), or this source file's sibling under tsx (tests, bench). */
@@ -232,7 +294,7 @@ export function defaultWorkerScript(): string | undefined {
   return undefined;
 }
 
-function spawnWorker(script: string): Worker {
+export function spawnWorker(script: string): Worker {
   if (!script.endsWith('.ts')) return new Worker(script);
   // Tests and the bench run the TypeScript sources: load them through tsx's require hook.
   const tsx = createRequire(__filename).resolve('tsx/cjs');
@@ -271,13 +333,8 @@ export class WorkerPipeline implements RecordPipeline {
   /** Counters of workers that died (their last report). */
   private base = zeroCounts();
   private current = zeroCounts();
-  /**
-   * Keys delivered, newest last, as the batches' joined keys (one string per batch, not one per hit):
-   * at least the dedupe window's worth, the seed of a restarted worker.
-   */
-  private recent: { keys: string; ends: Uint32Array }[] = [];
-  private recentCount = 0;
-  private readonly recentMax: number;
+  /** Keys delivered: the seed of a restarted worker. */
+  private readonly recent: RecentKeys;
   private readonly drains = new Map<number, () => void>();
   private nextDrain = 1;
   private writable: (() => void)[] = [];
@@ -296,7 +353,8 @@ export class WorkerPipeline implements RecordPipeline {
     // Room for at least two records at the limit: the one the worker holds unfinished and the next.
     this.ringBuffer = new SharedArrayBuffer(Math.max(o.ringBytes ?? RING_BYTES, 2 * o.maxRecordBytes + 64 * 1024));
     this.ring = new Uint8Array(this.ringBuffer);
-    this.recentMax = Math.max(1, o.processor.dedupeWindow ?? 100_000);
+    this.recent = new RecentKeys(Math.max(1, o.processor.dedupeWindow ?? 100_000));
+    if (o.seed?.length) this.recent.add(o.seed.join(''), keyEnds(o.seed));
     this.start();
   }
 
@@ -308,7 +366,7 @@ export class WorkerPipeline implements RecordPipeline {
     this.reffed = true;
     const init: WorkerInit = {
       t: 'init', ring: this.ringBuffer, processor: this.o.processor, maxRecordBytes: this.o.maxRecordBytes, flushMs: this.flushMs,
-      offset: this.acked, skipping: this.ackedSkipping || undefined, seed: this.recentKeys(), nice: this.o.nice,
+      offset: this.acked, skipping: this.ackedSkipping || undefined, seed: this.recent.list(), nice: this.o.nice,
     };
     w.postMessage(init);
     // A restarted worker reads again from the last acknowledged boundary, told where responses ended.
@@ -319,22 +377,6 @@ export class WorkerPipeline implements RecordPipeline {
     w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
     w.on('exit', (code) => { if (this.worker === w) this.died(`exit code ${code}`); });
     this.updateRef();
-  }
-
-  private recentKeys(): string[] {
-    const out: string[] = [];
-    for (const b of this.recent) {
-      let from = 0;
-      for (const end of b.ends) { if (end > from) out.push(b.keys.slice(from, end)); from = end; }
-    }
-    return out.slice(-this.recentMax);
-  }
-
-  private remember(keys: string, ends: Uint32Array): void {
-    this.recent.push({ keys, ends });
-    this.recentCount += ends.length;
-    // Drop whole batches while the rest still covers the window.
-    while (this.recent.length > 1 && this.recentCount - this.recent[0]!.ends.length >= this.recentMax) this.recentCount -= this.recent.shift()!.ends.length;
   }
 
   private died(why: string): void {
@@ -373,7 +415,7 @@ export class WorkerPipeline implements RecordPipeline {
   }
 
   private toInline(): void {
-    const inline = new InlinePipeline(this.o, this.recentKeys(), this.ackedSkipping);
+    const inline = new InlinePipeline(this.o, this.recent.list(), this.ackedSkipping);
     this.inline = inline;
     let from = this.acked;
     for (const at of this.ends) {
@@ -487,16 +529,10 @@ export class WorkerPipeline implements RecordPipeline {
     // Ends before the acknowledged boundary were handled (an end exactly there discards nothing).
     while (this.ends.length && this.ends[0]! <= m.ack) this.ends.shift();
     for (const line of m.logs ?? []) this.o.log.warn(line);
-    const n = m.ends.length;
-    if (n) {
-      const batch: RecordBatch = { bytes: m.bytes, ends: m.ends, keys: m.keys, keyEnds: m.keyEnds, measured: m.measured };
-      const hits: StoredHit[] = new Array(n);
-      for (let i = 0; i < n; i++) hits[i] = new PipelinedHit(batch, i);
-      for (const p of m.placeholders ?? []) (hits[p.i] as PipelinedHit | undefined)?.markPlaceholder(p.reason, p.data);
-      if (this.o.keepRawBytes) for (const h of hits) h.rawBytes = (h as PipelinedHit).bytesView();
-      this.remember(m.keys, m.keyEnds);
-      this.o.deliver(hits);
-    }
+    if (m.ends.length) this.recent.add(m.keys, m.keyEnds);
+    // Forwarded even when empty: its counters (duplicates dropped, ...) must reach the main thread too.
+    if (this.o.forward) this.o.forward(m);
+    else if (m.ends.length) this.o.deliver(hitsOf(m, this.o.keepRawBytes));
     if (m.flushId !== undefined) {
       // A flush answers for every earlier one too (the worker handles them in order).
       for (const [id, resolve] of this.drains) if (id <= m.flushId) { resolve(); this.drains.delete(id); }

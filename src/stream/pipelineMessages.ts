@@ -35,7 +35,7 @@ export type ToWorker =
 /** Kept records since the last batch, and where the worker is. */
 export interface BatchMessage {
   t: 'batch';
-  /** The kept records' bytes, back to back. */
+  /** The kept records' bytes, back to back, in shared memory of their own (see pipelineWorker.ts's flush). */
   bytes: Uint8Array;
   /** End offset of each record in `bytes`. */
   ends: Uint32Array;
@@ -59,4 +59,58 @@ export interface BatchMessage {
   counts: ProcessorCounts;
   logs?: string[];
   flushId?: number;
+}
+
+/**
+ * The off-thread pipeline (inflatePipeline.ts): the main thread sends the
+ * response's compressed bytes to an inflater thread, which gunzips them and
+ * runs a WorkerPipeline of its own (ring, replay, restarts of the parse worker).
+ */
+export interface InflaterInit {
+  t: 'inflater-init';
+  processor: ProcessorOptions;
+  maxRecordBytes: number;
+  flushMs: number;
+  nice?: number;
+  /** Keys already delivered (a replacement inflater must not deliver them again). */
+  seed: string[];
+}
+
+export type ToInflater =
+  /** Compressed bytes of the current response, in order (a new response starts a new gunzip). */
+  | { t: 'chunk'; buf: Uint8Array }
+  /** The response's body ended: finish gunzip, then report 'gz-end' or 'gz-error'. */
+  | { t: 'end' }
+  /** The response is over (ended, failed or aborted): drop its gunzip, discard its unfinished record. */
+  | { t: 'response-end' }
+  /** Answer with 'drained' once everything sent before has been delivered. */
+  | { t: 'flush'; id: number }
+  /** Test hook: terminate the parse worker (the restart path). */
+  | { t: 'kill-parser' };
+
+export type FromInflater =
+  | { t: 'batch'; m: BatchMessage; state: InflaterState }
+  /** Compressed bytes taken by gunzip so far (the main thread's back-pressure), sent as they advance. */
+  | { t: 'progress'; state: InflaterState }
+  | { t: 'gz-end' }
+  | { t: 'gz-error'; message: string }
+  | { t: 'drained'; id: number; state: InflaterState }
+  | { t: 'log'; level: 'warn' | 'error'; message: string };
+
+export interface InflaterState {
+  /** Compressed bytes gunzip has taken (its write callbacks), over the inflater's life. */
+  taken: number;
+  counts: ProcessorCounts;
+  restarts: number;
+  heldBackMs: number;
+  /** Decompressed bytes a parse-worker restart would replay (tests). */
+  unacknowledged: number;
+}
+
+/** Where each key ends in the keys joined (a batch's `keyEnds`). */
+export function keyEnds(keys: readonly string[]): Uint32Array {
+  const ends = new Uint32Array(keys.length);
+  let k = 0;
+  for (let i = 0; i < keys.length; i++) { k += keys[i]!.length; ends[i] = k; }
+  return ends;
 }

@@ -14,7 +14,8 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import { lowerThisThreadPriority } from './threadPriority';
 import { RecordProcessor } from './recordProcessor';
 import { RecordSplitter } from './recordSplitter';
-import type { BatchMessage, ToWorker, WorkerInit } from './pipelineMessages';
+import { keyEnds, type BatchMessage, type InflaterInit, type ToInflater, type ToWorker, type WorkerInit } from './pipelineMessages';
+import { InflaterSide } from './inflaterSide';
 
 /** Flush early when a batch holds this many record bytes (bounds the worker's memory and the batch's latency). */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -108,8 +109,12 @@ export class PipelineWorkerSide {
     if (!this.dirty && flushId === undefined) return;
     this.lastFlush = Date.now();
     this.dirty = false;
-    // One fresh buffer per batch: transferable, and the hits' views keep only it alive.
-    const bytes = new Uint8Array(this.partBytes);
+    // One fresh buffer per batch, so the hits' views keep only it alive. Shared memory, not a transferred
+    // ArrayBuffer: V8 counts a transferred buffer as the receiving thread's external memory, and at
+    // firehose rates (30 MB/s) that alone made the extension host's thread run a full collection every
+    // ~0.4 s (pauses of 7-40 ms). A shared buffer is freed when the last view of it is collected, on
+    // whichever thread, without that pressure (measured: no full collection on that thread in 10 s).
+    const bytes = new Uint8Array(new SharedArrayBuffer(this.partBytes));
     const ends = new Uint32Array(this.parts.length);
     let at = 0;
     for (let i = 0; i < this.parts.length; i++) {
@@ -118,11 +123,9 @@ export class PipelineWorkerSide {
       ends[i] = at;
     }
     const measured = Float64Array.from(this.measured);
-    const keyEnds = new Uint32Array(this.keys.length);
-    let k = 0;
-    for (let i = 0; i < this.keys.length; i++) { k += this.keys[i]!.length; keyEnds[i] = k; }
+    const kEnds = keyEnds(this.keys);
     const msg: BatchMessage = {
-      t: 'batch', bytes, ends, keys: this.keys.join(''), keyEnds, measured, ack: this.boundary, processed: this.offset,
+      t: 'batch', bytes, ends, keys: this.keys.join(''), keyEnds: kEnds, measured, ack: this.boundary, processed: this.offset,
       counts: { ...this.processor.counts },
     };
     const skipping = this.splitter.skippingBytes;
@@ -136,16 +139,20 @@ export class PipelineWorkerSide {
     this.measured = [];
     this.placeholders = [];
     this.logs = [];
-    this.port.postMessage(msg, [bytes.buffer, ends.buffer, keyEnds.buffer, measured.buffer]);
+    this.port.postMessage(msg, [ends.buffer, kEnds.buffer as ArrayBuffer, measured.buffer]);
   }
 }
 
 // Runs only as a worker: the first message is the init, then data, ends and flushes in order.
+// One script for both threads: the first message says which (see inflaterSide.ts for the other).
 if (parentPort) {
   const port = parentPort;
   let side: PipelineWorkerSide | undefined;
-  port.on('message', (msg: ToWorker | WorkerInit) => {
+  let inflater: InflaterSide | undefined;
+  port.on('message', (msg: ToWorker | WorkerInit | ToInflater | InflaterInit) => {
     if (msg.t === 'init') side = new PipelineWorkerSide(port, msg);
-    else side?.handle(msg);
+    else if (msg.t === 'inflater-init') inflater = new InflaterSide(port, msg);
+    else if (inflater) inflater.handle(msg as ToInflater);
+    else side?.handle(msg as ToWorker);
   });
 }

@@ -2,9 +2,10 @@
 // threads, a real loopback HTTP server, real gzip.
 import { strict as assert } from 'node:assert';
 import type { ServerResponse } from 'node:http';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { LiveStreamEngine } from '../../src/stream/liveStreamEngine';
-import { WorkerPipeline } from '../../src/stream/pipeline';
+import { defaultWorkerScript, WorkerPipeline } from '../../src/stream/pipeline';
+import { InflatePipeline } from '../../src/stream/inflatePipeline';
 import type { Logger } from '../../src/stream/logger';
 import { collectHits, ScriptedServer, until } from '../support/engineHelpers';
 
@@ -77,7 +78,7 @@ describe('stream pipeline: the worker boundary', function () {
   beforeEach(async () => { server = await ScriptedServer.start(); });
   afterEach(async () => { await engine?.dispose(); engine = undefined; await server.close(); });
 
-  function makeEngine(pipeline: 'worker' | 'inline', log = quietLog()): LiveStreamEngine {
+  function makeEngine(pipeline: 'off-thread' | 'worker' | 'inline', log = quietLog()): LiveStreamEngine {
     engine = new LiveStreamEngine({ stream: { url: server.url }, pipeline, keepRawBytes: true, log, cooldownMs: 60_000 });
     return engine;
   }
@@ -85,7 +86,7 @@ describe('stream pipeline: the worker boundary', function () {
   it('preserves every byte of every record and their order, with exact ids, as the inline path does', async () => {
     const s = script(4000, 11);
     const results: Record<string, { raw: string[]; bytes: string[]; keys: string[]; mode: string }> = {};
-    for (const mode of ['worker', 'inline'] as const) {
+    for (const mode of ['off-thread', 'worker', 'inline'] as const) {
       server.next(serve(s, 5));
       const e = makeEngine(mode);
       const got = collectHits(e);
@@ -104,9 +105,12 @@ describe('stream pipeline: the worker boundary', function () {
       engine = undefined;
     }
     assert.equal(results.worker!.mode, 'worker', 'the records really went through a worker');
-    assert.deepEqual(results.worker!.raw, s.lines.slice(0, 4000), 'every record, in order, byte for byte');
-    assert.deepEqual(results.worker!.bytes, s.lines.slice(0, 4000).map((l) => Buffer.from(l).toString('hex')));
-    assert.deepEqual(results.worker, { ...results.inline, mode: 'worker' });
+    assert.equal(results['off-thread']!.mode, 'off-thread', 'gunzip really ran in the inflater thread');
+    for (const mode of ['off-thread', 'worker'] as const) {
+      assert.deepEqual(results[mode]!.raw, s.lines.slice(0, 4000), `${mode}: every record, in order, byte for byte`);
+      assert.deepEqual(results[mode]!.bytes, s.lines.slice(0, 4000).map((l) => Buffer.from(l).toString('hex')));
+      assert.deepEqual(results[mode], { ...results.inline, mode });
+    }
   });
 
   it('a worker killed mid-stream is restarted on the same connection: nothing lost, nothing twice', async () => {
@@ -157,15 +161,106 @@ describe('stream pipeline: the worker boundary', function () {
     assert.ok(log.errors.some((m) => /processing records on the main thread/.test(m)), log.errors.join('\n'));
   });
 
-  it('the end of a stream is reported only after every record received before it was delivered', async () => {
-    const s = script(3000, 41);
-    server.next(serve(s, 1, 3000, true));
-    engine = new LiveStreamEngine({ stream: { url: server.url }, pipeline: 'worker', log: quietLog(), autoReconnect: false });
-    const got = collectHits(engine);
-    let atStop = -1;
-    engine.onState((snap) => { if (snap.state.kind === 'stopped') atStop = got.hits.length; });
-    await engine.start();
-    assert.equal(engine.snapshot().lastError?.code, 'stream-ended');
-    assert.equal(atStop, 3000);
+  for (const mode of ['worker', 'off-thread'] as const) {
+    it(`${mode}: the end of a stream is reported only after every record received before it was delivered`, async () => {
+      const s = script(3000, 41);
+      server.next(serve(s, 1, 3000, true));
+      engine = new LiveStreamEngine({ stream: { url: server.url }, pipeline: mode, log: quietLog(), autoReconnect: false });
+      const got = collectHits(engine);
+      let atStop = -1;
+      engine.onState((snap) => { if (snap.state.kind === 'stopped') atStop = got.hits.length; });
+      await engine.start();
+      assert.equal(engine.pipelineForTest!.mode, mode);
+      assert.equal(engine.snapshot().lastError?.code, 'stream-ended');
+      assert.equal(atStop, 3000);
+    });
+  }
+});
+
+describe('stream pipeline: gunzip off the caller\'s thread (the inflater)', function () {
+  this.timeout(60_000);
+  let server: ScriptedServer;
+  let engine: LiveStreamEngine | undefined;
+  beforeEach(async () => { server = await ScriptedServer.start(); });
+  afterEach(async () => { await engine?.dispose(); engine = undefined; await server.close(); });
+
+  it('a parse worker killed inside the inflater is restarted on the same connection: nothing lost, nothing twice', async () => {
+    const s = script(6000, 29, 4000);
+    server.next(serve(s, 9, 20));
+    const log = quietLog();
+    engine = new LiveStreamEngine({ stream: { url: server.url }, pipeline: 'off-thread', keepRawBytes: true, log, cooldownMs: 60_000 });
+    const e = engine;
+    const got = collectHits(e);
+    void e.start();
+    for (const at of [1000, 3000]) {
+      await got.until(at, 30_000);
+      const p = e.pipelineForTest as InflatePipeline;
+      await until(() => p.unacknowledgedBytes > 0, 30_000, 'bytes in flight to the parse worker');
+      const before = p.restarts;
+      p.killParserForTest();
+      await until(() => p.restarts === before + 1, 30_000, 'the parse worker restarted').catch((err: Error) => { throw new Error(`${err.message}: ${log.warns.join('; ')} ${log.errors.join('; ')} restarts ${p.restarts}`); });
+    }
+    await got.until(6000, 30_000);
+    await until(() => e.snapshot().stats.duplicates === 2000, 30_000, 'all repeats dropped');
+    assert.deepEqual(got.hits.map((h) => h.raw), s.lines.slice(0, 6000));
+    assert.equal(e.pipelineForTest!.mode, 'off-thread');
+    assert.equal(e.snapshot().stats.workerRestarts, 2);
+    assert.equal(server.requests.length, 1, 'no new connection for a restart');
+    const restarts = log.warns.filter((w) => /stream worker died.*restarted/.test(w));
+    assert.equal(restarts.length, 2, log.warns.join('\n'));
+  });
+
+  it('an inflater that dies ends the response as a loss, read again after the cooldown with gunzip on this thread: nothing twice', async () => {
+    // The same records again on the second connection (a replay, as Live Stream may send after a reconnect).
+    const s = script(3000, 37);
+    server.next(serve(s, 4, 20), serve(s, 4, 200));
+    const log = quietLog();
+    engine = new LiveStreamEngine({ stream: { url: server.url }, pipeline: 'off-thread', keepRawBytes: true, log, cooldownMs: 300, autoReconnect: true });
+    const e = engine;
+    const got = collectHits(e);
+    void e.start();
+    await got.until(1000, 30_000);
+    await (e.pipelineForTest as InflatePipeline).inflaterForTest!.terminate();
+    await until(() => server.requests.length === 2, 30_000, 'read again');
+    await got.until(3000, 30_000);
+    await until(() => e.snapshot().stats.duplicates >= 1000, 30_000, 'the replayed records dropped');
+    assert.deepEqual(got.hits.map((h) => h.raw), s.lines, 'every record once, in order');
+    assert.equal(e.pipelineForTest!.mode, 'worker', 'gunzip on this thread from then on');
+    assert.ok(log.errors.some((m) => /inflater thread died .*read again after the cooldown/.test(m)), log.errors.join('\n'));
+    const history = e.snapshot().lastError;
+    assert.equal(history?.code, 'network');
+    assert.match(history?.description ?? '', /inflater thread died/);
+  });
+
+  it('back-pressure: compressed bytes waiting for the inflater\'s gunzip stay bounded, and every record arrives in order', async () => {
+    // The pipeline on its own, fed as fast as it accepts: write() must ask for a pause before the
+    // compressed backlog passes its mark, and onWritable() must let the writer go on.
+    const s = script(30_000, 43);
+    const gz = gzipSync(`${s.lines.join('\n')}\n`, { level: 1 });
+    const got: string[] = [];
+    const p = new InflatePipeline({ script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (hits) => { for (const h of hits) got.push(h.raw); } });
+    try {
+      let most = 0;
+      let pauses = 0;
+      for (let at = 0; at < gz.length; at += 64 * 1024) {
+        if (!p.write(gz.subarray(at, at + 64 * 1024))) {
+          pauses++;
+          most = Math.max(most, p.compressedInFlight);
+          await new Promise<void>((r) => p.onWritable(r));
+        }
+        most = Math.max(most, p.compressedInFlight);
+      }
+      const ended = new Promise<unknown>((r) => p.onEnd(r));
+      p.end();
+      assert.equal(await ended, undefined, 'gunzip ended cleanly');
+      p.endResponse();
+      await p.drain();
+      assert.ok(gz.length > 4 * 1024 * 1024, `a payload (${gz.length} bytes) larger than the mark`);
+      assert.ok(pauses > 0, 'the writer was asked to pause');
+      assert.ok(most <= 1024 * 1024 + 64 * 1024, `at most ${most} compressed bytes waited`);
+      assert.deepEqual(got, s.lines);
+    } finally {
+      await p.dispose();
+    }
   });
 });

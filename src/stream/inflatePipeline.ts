@@ -1,0 +1,215 @@
+/**
+ * The off-thread pipeline: the caller's thread (the extension host's) only
+ * reads the socket and hands the compressed bytes to an inflater thread
+ * (inflaterSide.ts), which gunzips them and runs the record pipeline with its
+ * parse worker; batches of kept records come back as they left the parse
+ * worker, and this thread wraps them in hits.
+ *
+ * What that saves this thread at 20 000 hits/s: gunzip's callbacks and stream
+ * plumbing, the copy of every decompressed byte into the ring, and ~30 MB/s of
+ * gunzip output buffers for its garbage collector (which ran a full collection
+ * every ~0.4 s for them). What it costs: one more thread, and a different
+ * answer when a thread dies. A parse worker that dies is restarted inside the
+ * inflater with the bytes replayed, on the same connection, as in pipeline.ts.
+ * An inflater that dies takes its gunzip state with it: the response cannot be
+ * resumed, so it ends as a lost connection (read again after the cooldown) and
+ * this pipeline gunzips on this thread from then on (WorkerPipeline), seeded
+ * with the keys already delivered so nothing is delivered twice.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Worker } from 'node:worker_threads';
+import { addCounts, hitsOf, RecentKeys, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
+import type { FromInflater, InflaterInit, InflaterState, ToInflater } from './pipelineMessages';
+import type { ProcessorCounts } from './recordProcessor';
+
+/** Pause reading when this many compressed bytes wait for gunzip; resume below the low mark. */
+const COMPRESSED_HIGH = 1024 * 1024;
+const COMPRESSED_LOW = 256 * 1024;
+
+export class InflatePipeline implements RecordPipeline, CompressedSink {
+  private worker?: Worker;
+  private fallback?: WorkerPipeline;
+  private readonly script: string;
+  /** Compressed bytes sent to the inflater, and taken by its gunzip (its last report). */
+  private sent = 0;
+  private state: InflaterState = { taken: 0, counts: zeroCounts(), restarts: 0, heldBackMs: 0, unacknowledged: 0 };
+  /** Counters up to the inflater's death (its last report). */
+  private base = zeroCounts();
+  private baseRestarts = 0;
+  private ended?: (err?: InflateFailure) => void;
+  private readonly drains = new Map<number, () => void>();
+  private nextDrain = 1;
+  private writable: (() => void)[] = [];
+  private paused = false;
+  private pausedAt = 0;
+  private heldBackTotal = 0;
+  /** Keys delivered: the seed if this thread takes over. */
+  private readonly recent: RecentKeys;
+  private disposed = false;
+  private reffed = true;
+
+  constructor(private readonly o: WorkerPipelineOptions) {
+    if (!o.script) throw new Error('The stream worker script is missing (dist/streamWorker.js).');
+    this.script = o.script;
+    this.recent = new RecentKeys(Math.max(1, o.processor.dedupeWindow ?? 100_000));
+    const w = spawnWorker(this.script);
+    this.worker = w;
+    w.postMessage({ t: 'inflater-init', processor: o.processor, maxRecordBytes: o.maxRecordBytes, flushMs: o.flushMs ?? 50, nice: o.nice, seed: [] } satisfies InflaterInit);
+    w.on('message', (m: FromInflater) => { if (this.worker === w) this.onMessage(m); });
+    w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
+    w.on('exit', (code) => { if (this.worker === w) this.died(`exit code ${code}`); });
+  }
+
+  get mode(): 'off-thread' | 'worker' | 'inline' { return this.fallback ? this.fallback.mode : 'off-thread'; }
+
+  /** Present while the inflater runs; after its death the fallback gunzips on this thread. */
+  get inflater(): CompressedSink | undefined { return this.fallback ? undefined : this; }
+
+  // CompressedSink
+
+  write(chunk: Buffer): boolean {
+    const w = this.worker;
+    if (!w || chunk.length === 0) return !this.paused;
+    // A copy of exactly these bytes, moved (not cloned) to the inflater: the chunk may share its memory.
+    const buf = new Uint8Array(chunk);
+    this.sent += buf.byteLength;
+    w.postMessage({ t: 'chunk', buf } satisfies ToInflater, [buf.buffer]);
+    if (!this.paused && this.sent - this.state.taken > COMPRESSED_HIGH) {
+      this.paused = true;
+      this.pausedAt = performance.now();
+    }
+    this.updateRef();
+    return !this.paused;
+  }
+
+  end(): void { this.post({ t: 'end' }); }
+
+  onEnd(cb: (err?: InflateFailure) => void): void { this.ended = cb; }
+
+  // RecordPipeline
+
+  push(chunk: Buffer): boolean {
+    // Decompressed bytes come only after a fallback (consume() asks for `inflater` per response).
+    return this.fallback ? this.fallback.push(chunk) : true;
+  }
+
+  endResponse(): void {
+    this.ended = undefined;
+    if (this.fallback) this.fallback.endResponse();
+    else this.post({ t: 'response-end' });
+  }
+
+  onWritable(cb: () => void): void {
+    if (this.fallback) this.fallback.onWritable(cb);
+    else if (!this.paused) queueMicrotask(cb);
+    else this.writable.push(cb);
+  }
+
+  drain(): Promise<void> {
+    if (this.fallback) return this.fallback.drain();
+    if (this.disposed || !this.worker) return Promise.resolve();
+    const id = this.nextDrain++;
+    return new Promise((resolve) => {
+      this.drains.set(id, resolve);
+      this.updateRef();
+      this.post({ t: 'flush', id });
+    });
+  }
+
+  counts(): ProcessorCounts {
+    const before = addCounts(this.base, this.fallback ? zeroCounts() : this.state.counts);
+    return this.fallback ? addCounts(before, this.fallback.counts()) : before;
+  }
+
+  get restarts(): number { return this.baseRestarts + (this.fallback ? this.fallback.restarts : this.state.restarts); }
+
+  get heldBackMs(): number {
+    const own = this.heldBackTotal + (this.paused ? performance.now() - this.pausedAt : 0);
+    return Math.max(own, this.state.heldBackMs) + (this.fallback?.heldBackMs ?? 0);
+  }
+
+  /** Test hooks: decompressed bytes a parse-worker restart would replay; terminate the parse worker; the inflater thread. */
+  get unacknowledgedBytes(): number { return this.state.unacknowledged; }
+  /** Compressed bytes sent and not yet taken by the inflater's gunzip (what the back-pressure bounds). */
+  get compressedInFlight(): number { return this.sent - this.state.taken; }
+  killParserForTest(): void { this.post({ t: 'kill-parser' }); }
+  get inflaterForTest(): Worker | undefined { return this.worker; }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const resolve of this.drains.values()) resolve();
+    this.drains.clear();
+    const w = this.worker;
+    this.worker = undefined;
+    await w?.terminate().catch(() => undefined);
+    await this.fallback?.dispose();
+  }
+
+  private post(m: ToInflater): void { this.worker?.postMessage(m); }
+
+  private onMessage(m: FromInflater): void {
+    switch (m.t) {
+      case 'batch':
+        this.state = m.state;
+        if (m.m.ends.length) {
+          this.recent.add(m.m.keys, m.m.keyEnds);
+          this.o.deliver(hitsOf(m.m, this.o.keepRawBytes));
+        }
+        break;
+      case 'progress':
+        this.state = m.state;
+        break;
+      case 'drained':
+        this.state = m.state;
+        // A flush answers for every earlier one too (the inflater handles them in order).
+        for (const [id, resolve] of this.drains) if (id <= m.id) { resolve(); this.drains.delete(id); }
+        break;
+      case 'gz-end':
+      case 'gz-error': {
+        const cb = this.ended;
+        this.ended = undefined;
+        cb?.(m.t === 'gz-end' ? undefined : { kind: 'bad-gzip', message: m.message });
+        break;
+      }
+      case 'log':
+        this.o.log[m.level](m.message);
+        break;
+    }
+    if (this.paused && this.sent - this.state.taken < COMPRESSED_LOW) this.resume();
+    this.updateRef();
+  }
+
+  private died(why: string): void {
+    if (this.disposed) return;
+    const old = this.worker;
+    this.worker = undefined;
+    void old?.terminate().catch(() => undefined);
+    this.base = addCounts(this.base, this.state.counts);
+    this.baseRestarts += this.state.restarts;
+    this.o.log.error(`The stream's inflater thread died (${why}): the response cannot be resumed without its gunzip state, so it is read again after the cooldown, and gunzip runs on this thread from now on.`);
+    this.fallback = new WorkerPipeline({ ...this.o, seed: this.recent.list() });
+    for (const resolve of this.drains.values()) resolve();
+    this.drains.clear();
+    const cb = this.ended;
+    this.ended = undefined;
+    cb?.({ kind: 'thread-died', message: `The stream's inflater thread died (${why}).` });
+    this.resume();
+  }
+
+  private resume(): void {
+    if (this.paused) this.heldBackTotal += performance.now() - this.pausedAt;
+    this.paused = false;
+    const cbs = this.writable;
+    this.writable = [];
+    for (const cb of cbs) cb();
+  }
+
+  /** The inflater keeps the process alive while it has work or someone waits for it (as in pipeline.ts). */
+  private updateRef(): void {
+    const busy = this.sent > this.state.taken || this.drains.size > 0 || this.state.unacknowledged > 0;
+    if (busy === this.reffed || !this.worker) return;
+    this.reffed = busy;
+    if (busy) this.worker.ref(); else this.worker.unref();
+  }
+}
+
