@@ -163,12 +163,13 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
     const release = () => {
       if (heldTimer) { clearTimeout(heldTimer); heldTimer = undefined; }
       if ((!gunzip && !sink) || heldBytes === 0 || done) return;
-      const chunk = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
-      held = [];
-      heldBytes = 0;
       if (sink) {
-        // The inflater's back-pressure: compressed bytes waiting for its gunzip.
-        if (!sink.write(chunk) && !zlibFull) {
+        // Copied into the inflater's shared ring as they are (no concatenation); its back-pressure:
+        // compressed bytes waiting for its gunzip.
+        const ok = sink.write(held);
+        held = [];
+        heldBytes = 0;
+        if (!ok && !zlibFull) {
           zlibFull = true;
           flow();
           o.pipeline.onWritable(() => { zlibFull = false; flow(); });
@@ -176,6 +177,9 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
         return;
       }
       if (!gunzip) return;
+      const chunk = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+      held = [];
+      heldBytes = 0;
       // Respect gunzip's back-pressure, or its input buffer grows without bound
       // whenever the network is faster than decompression + parsing. One 'drain'
       // wait at a time: chunks already gathered may still be written meanwhile.

@@ -25,6 +25,12 @@ import type { ProcessorCounts } from './recordProcessor';
 /** Pause reading when this many compressed bytes wait for gunzip; resume below the low mark. */
 const COMPRESSED_HIGH = 1024 * 1024;
 const COMPRESSED_LOW = 256 * 1024;
+/**
+ * Shared memory the compressed bytes are copied into for the inflater: no new buffer per chunk on
+ * this thread. Room for the backlog's mark and what still arrives after reading pauses; a chunk
+ * that does not fit travels as a transferred copy instead.
+ */
+const RING_BYTES = 4 * 1024 * 1024;
 
 export class InflatePipeline implements RecordPipeline, CompressedSink {
   private worker?: Worker;
@@ -48,13 +54,21 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
   private disposed = false;
   private reffed = true;
 
-  constructor(private readonly o: WorkerPipelineOptions) {
+  private readonly ring: Uint8Array;
+  /** Ring-global offsets: the next byte written, and the first byte gunzip has not taken yet. */
+  private ringHead = 0;
+  private ringTail = 0;
+  /** Ring writes not yet taken: where they end in the compressed bytes (`sent`) and in the ring. */
+  private readonly ringSegments: { end: number; ringEnd: number }[] = [];
+
+  constructor(private readonly o: WorkerPipelineOptions & { compressedRingBytes?: number }) {
+    this.ring = new Uint8Array(new SharedArrayBuffer(o.compressedRingBytes ?? RING_BYTES));
     if (!o.script) throw new Error('The stream worker script is missing (dist/streamWorker.js).');
     this.script = o.script;
     this.recent = new RecentKeys(Math.max(1, o.processor.dedupeWindow ?? 100_000));
     const w = spawnWorker(this.script);
     this.worker = w;
-    w.postMessage({ t: 'inflater-init', processor: o.processor, maxRecordBytes: o.maxRecordBytes, flushMs: o.flushMs ?? 50, nice: o.nice, seed: [] } satisfies InflaterInit);
+    w.postMessage({ t: 'inflater-init', processor: o.processor, maxRecordBytes: o.maxRecordBytes, flushMs: o.flushMs ?? 50, nice: o.nice, seed: [], ring: this.ring.buffer as SharedArrayBuffer } satisfies InflaterInit);
     w.on('message', (m: FromInflater) => { if (this.worker === w) this.onMessage(m); });
     w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
     w.on('exit', (code) => { if (this.worker === w) this.died(`exit code ${code}`); });
@@ -67,13 +81,39 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
 
   // CompressedSink
 
-  write(chunk: Buffer): boolean {
+  write(chunks: readonly Buffer[]): boolean {
     const w = this.worker;
-    if (!w || chunk.length === 0) return !this.paused;
-    // A copy of exactly these bytes, moved (not cloned) to the inflater: the chunk may share its memory.
-    const buf = new Uint8Array(chunk);
-    this.sent += buf.byteLength;
-    w.postMessage({ t: 'chunk', buf } satisfies ToInflater, [buf.buffer]);
+    if (!w) return !this.paused;
+    let n = 0;
+    for (const c of chunks) n += c.byteLength;
+    if (n === 0) return !this.paused;
+    if (n <= this.ring.length - (this.ringHead - this.ringTail)) {
+      // Copied into the shared ring, then announced as one region (two across the ring's end).
+      let at = this.ringHead;
+      for (const c of chunks) {
+        for (let done = 0; done < c.byteLength;) {
+          const i = at % this.ring.length;
+          const len = Math.min(c.byteLength - done, this.ring.length - i);
+          this.ring.set(len === c.byteLength ? c : c.subarray(done, done + len), i);
+          done += len;
+          at += len;
+        }
+      }
+      const start = this.ringHead % this.ring.length;
+      const first = Math.min(n, this.ring.length - start);
+      w.postMessage({ t: 'ring', at: start, len: first } satisfies ToInflater);
+      if (first < n) w.postMessage({ t: 'ring', at: 0, len: n - first } satisfies ToInflater);
+      this.ringHead += n;
+      this.sent += n;
+      this.ringSegments.push({ end: this.sent, ringEnd: this.ringHead });
+    } else {
+      // No room: a copy of exactly these bytes, moved (not cloned) to the inflater (a chunk may share its memory).
+      const buf = new Uint8Array(n);
+      let at = 0;
+      for (const c of chunks) { buf.set(c, at); at += c.byteLength; }
+      this.sent += n;
+      w.postMessage({ t: 'chunk', buf } satisfies ToInflater, [buf.buffer]);
+    }
     if (!this.paused && this.sent - this.state.taken > COMPRESSED_HIGH) {
       this.paused = true;
       this.pausedAt = performance.now();
@@ -175,6 +215,8 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
         this.o.log[m.level](m.message);
         break;
     }
+    // Ring space gunzip is done with may be written again.
+    while (this.ringSegments.length && this.ringSegments[0]!.end <= this.state.taken) this.ringTail = this.ringSegments.shift()!.ringEnd;
     if (this.paused && this.sent - this.state.taken < COMPRESSED_LOW) this.resume();
     this.updateRef();
   }

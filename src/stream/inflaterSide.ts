@@ -34,7 +34,10 @@ export class InflaterSide {
   private taken = 0;
   private reported = 0;
 
+  private readonly ring: SharedArrayBuffer;
+
   constructor(private readonly port: MessagePort, init: InflaterInit) {
+    this.ring = init.ring;
     if (init.nice) lowerThisThreadPriority(init.nice);
     const log: Logger = {
       debug() {}, info() {},
@@ -51,13 +54,13 @@ export class InflaterSide {
 
   handle(msg: ToInflater): void {
     switch (msg.t) {
-      case 'chunk': {
-        const g = this.gunzip ?? this.open();
-        const n = msg.buf.byteLength;
-        this.received += n;
-        g.write(msg.buf, () => { if (this.gunzip === g) { this.taken += n; this.progress(); } });
+      case 'chunk':
+        this.inflate(msg.buf);
         break;
-      }
+      case 'ring':
+        // A view, not a copy: the main thread rewrites these bytes only after gunzip took them.
+        this.inflate(Buffer.from(this.ring, msg.at, msg.len));
+        break;
       case 'end':
         (this.gunzip ?? this.open()).end();
         break;
@@ -78,6 +81,13 @@ export class InflaterSide {
         void this.inner.workerForTest?.terminate();
         break;
     }
+  }
+
+  private inflate(buf: Uint8Array): void {
+    const g = this.gunzip ?? this.open();
+    const n = buf.byteLength;
+    this.received += n;
+    g.write(buf, () => { if (this.gunzip === g) { this.taken += n; this.progress(); } });
   }
 
   private open(): Gunzip {
@@ -107,9 +117,8 @@ export class InflaterSide {
   }
 
   private forward(m: BatchMessage): void {
-    // The record bytes are shared memory (see pipelineWorker.ts): passed on, not transferred. The key
-    // ends are copied: the inner pipeline keeps them (its restart seed).
-    const moved = [m.ends.buffer, m.measured.buffer, m.bytes.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    // Moved on as they came; the key ends are copied: the inner pipeline keeps them (its restart seed).
+    const moved = [m.bytes.buffer, m.ends.buffer, m.measured.buffer] as ArrayBuffer[];
     this.post({ t: 'batch', m, state: this.state() }, moved);
   }
 

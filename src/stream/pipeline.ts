@@ -69,8 +69,8 @@ export interface RecordPipeline {
 
 /** Where a response's compressed bytes go when the pipeline gunzips them (see inflatePipeline.ts). */
 export interface CompressedSink {
-  /** Compressed bytes of the current response, in order. False: pause reading until the pipeline's `onWritable`. */
-  write(chunk: Buffer): boolean;
+  /** Compressed bytes of the current response, in order (these chunks, back to back). False: pause reading until the pipeline's `onWritable`. */
+  write(chunks: readonly Buffer[]): boolean;
   /** The response's body ended: gunzip finishes, and `onEnd` hears how. */
   end(): void;
   /** Called once per response: gunzip's end (no argument) or its error, or the inflater's death. */

@@ -35,7 +35,7 @@ export type ToWorker =
 /** Kept records since the last batch, and where the worker is. */
 export interface BatchMessage {
   t: 'batch';
-  /** The kept records' bytes, back to back, in shared memory of their own (see pipelineWorker.ts's flush). */
+  /** The kept records' bytes, back to back. */
   bytes: Uint8Array;
   /** End offset of each record in `bytes`. */
   ends: Uint32Array;
@@ -74,11 +74,15 @@ export interface InflaterInit {
   nice?: number;
   /** Keys already delivered (a replacement inflater must not deliver them again). */
   seed: string[];
+  /** Shared memory the main thread copies compressed bytes into ('ring' messages say where). */
+  ring: SharedArrayBuffer;
 }
 
 export type ToInflater =
-  /** Compressed bytes of the current response, in order (a new response starts a new gunzip). */
+  /** Compressed bytes of the current response, in order (a new response starts a new gunzip)... */
   | { t: 'chunk'; buf: Uint8Array }
+  /** ...or where they are in the shared ring (never across its end); the main thread rewrites them only once taken. */
+  | { t: 'ring'; at: number; len: number }
   /** The response's body ended: finish gunzip, then report 'gz-end' or 'gz-error'. */
   | { t: 'end' }
   /** The response is over (ended, failed or aborted): drop its gunzip, discard its unfinished record. */

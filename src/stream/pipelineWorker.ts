@@ -109,12 +109,11 @@ export class PipelineWorkerSide {
     if (!this.dirty && flushId === undefined) return;
     this.lastFlush = Date.now();
     this.dirty = false;
-    // One fresh buffer per batch, so the hits' views keep only it alive. Shared memory, not a transferred
-    // ArrayBuffer: V8 counts a transferred buffer as the receiving thread's external memory, and at
-    // firehose rates (30 MB/s) that alone made the extension host's thread run a full collection every
-    // ~0.4 s (pauses of 7-40 ms). A shared buffer is freed when the last view of it is collected, on
-    // whichever thread, without that pressure (measured: no full collection on that thread in 10 s).
-    const bytes = new Uint8Array(new SharedArrayBuffer(this.partBytes));
+    // One fresh buffer per batch: transferable, and the hits' views keep only it alive. (Tried: shared
+    // memory, which V8 does not count as the receiving thread's external memory. It spared that thread
+    // full collections while gunzip still ran there, but once gunzip left it gained nothing measurable,
+    // and nothing then makes V8 collect dead batches promptly: peak RSS was higher in every run.)
+    const bytes = new Uint8Array(this.partBytes);
     const ends = new Uint32Array(this.parts.length);
     let at = 0;
     for (let i = 0; i < this.parts.length; i++) {
@@ -139,7 +138,7 @@ export class PipelineWorkerSide {
     this.measured = [];
     this.placeholders = [];
     this.logs = [];
-    this.port.postMessage(msg, [ends.buffer, kEnds.buffer as ArrayBuffer, measured.buffer]);
+    this.port.postMessage(msg, [bytes.buffer, ends.buffer, kEnds.buffer as ArrayBuffer, measured.buffer]);
   }
 }
 

@@ -232,18 +232,18 @@ describe('stream pipeline: gunzip off the caller\'s thread (the inflater)', func
     assert.match(history?.description ?? '', /inflater thread died/);
   });
 
-  it('back-pressure: compressed bytes waiting for the inflater\'s gunzip stay bounded, and every record arrives in order', async () => {
+  for (const ringBytes of [undefined, 100 * 1024]) it(`back-pressure: compressed bytes waiting for the inflater's gunzip stay bounded, and every record arrives in order (${ringBytes ? 'a 100 KiB ring: wrap-around and chunks that do not fit' : 'the default ring'})`, async () => {
     // The pipeline on its own, fed as fast as it accepts: write() must ask for a pause before the
     // compressed backlog passes its mark, and onWritable() must let the writer go on.
     const s = script(30_000, 43);
     const gz = gzipSync(`${s.lines.join('\n')}\n`, { level: 1 });
     const got: string[] = [];
-    const p = new InflatePipeline({ script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (hits) => { for (const h of hits) got.push(h.raw); } });
+    const p = new InflatePipeline({ compressedRingBytes: ringBytes, script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (hits) => { for (const h of hits) got.push(h.raw); } });
     try {
       let most = 0;
       let pauses = 0;
       for (let at = 0; at < gz.length; at += 64 * 1024) {
-        if (!p.write(gz.subarray(at, at + 64 * 1024))) {
+        if (!p.write([gz.subarray(at, at + 32 * 1024), gz.subarray(at + 32 * 1024, at + 64 * 1024)])) {
           pauses++;
           most = Math.max(most, p.compressedInFlight);
           await new Promise<void>((r) => p.onWritable(r));
