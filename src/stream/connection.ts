@@ -162,7 +162,7 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
     let heldTimer: ReturnType<typeof setTimeout> | undefined;
     const release = () => {
       if (heldTimer) { clearTimeout(heldTimer); heldTimer = undefined; }
-      if ((!gunzip && !sink) || heldBytes === 0 || done) return;
+      if (heldBytes === 0 || done) return;
       if (sink) {
         // Copied into the inflater's shared ring as they are (no concatenation); its back-pressure:
         // compressed bytes waiting for its gunzip.
@@ -176,7 +176,7 @@ export function consume(res: Dispatcher.ResponseData, ac: AbortController, o: Co
         }
         return;
       }
-      if (!gunzip) return;
+      if (!gunzip) return; // nothing is gathered without one of the two
       const chunk = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
       held = [];
       heldBytes = 0;

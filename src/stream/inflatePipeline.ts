@@ -16,9 +16,8 @@
  * this pipeline gunzips on this thread from then on (WorkerPipeline), seeded
  * with the keys already delivered so nothing is delivered twice.
  */
-import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import { addCounts, hitsOf, RecentKeys, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
+import { addCounts, hitsOf, PendingDrains, ReadHold, RecentKeys, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
 import type { FromInflater, InflaterInit, InflaterState, ToInflater } from './pipelineMessages';
 import type { ProcessorCounts } from './recordProcessor';
 
@@ -43,12 +42,8 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
   private base = zeroCounts();
   private baseRestarts = 0;
   private ended?: (err?: InflateFailure) => void;
-  private readonly drains = new Map<number, () => void>();
-  private nextDrain = 1;
-  private writable: (() => void)[] = [];
-  private paused = false;
-  private pausedAt = 0;
-  private heldBackTotal = 0;
+  private readonly drains = new PendingDrains();
+  private readonly hold = new ReadHold();
   /** Keys delivered: the seed if this thread takes over. */
   private readonly recent: RecentKeys;
   private disposed = false;
@@ -83,10 +78,10 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
 
   write(chunks: readonly Buffer[]): boolean {
     const w = this.worker;
-    if (!w) return !this.paused;
+    if (!w) return !this.hold.paused;
     let n = 0;
     for (const c of chunks) n += c.byteLength;
-    if (n === 0) return !this.paused;
+    if (n === 0) return !this.hold.paused;
     if (n <= this.ring.length - (this.ringHead - this.ringTail)) {
       // Copied into the shared ring, then announced as one region (two across the ring's end).
       let at = this.ringHead;
@@ -114,12 +109,9 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
       this.sent += n;
       w.postMessage({ t: 'chunk', buf } satisfies ToInflater, [buf.buffer]);
     }
-    if (!this.paused && this.sent - this.state.taken > COMPRESSED_HIGH) {
-      this.paused = true;
-      this.pausedAt = performance.now();
-    }
+    if (this.sent - this.state.taken > COMPRESSED_HIGH) this.hold.hold();
     this.updateRef();
-    return !this.paused;
+    return !this.hold.paused;
   }
 
   end(): void { this.post({ t: 'end' }); }
@@ -141,16 +133,14 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
 
   onWritable(cb: () => void): void {
     if (this.fallback) this.fallback.onWritable(cb);
-    else if (!this.paused) queueMicrotask(cb);
-    else this.writable.push(cb);
+    else this.hold.onWritable(cb);
   }
 
   drain(): Promise<void> {
     if (this.fallback) return this.fallback.drain();
     if (this.disposed || !this.worker) return Promise.resolve();
-    const id = this.nextDrain++;
     return new Promise((resolve) => {
-      this.drains.set(id, resolve);
+      const id = this.drains.add(resolve);
       this.updateRef();
       this.post({ t: 'flush', id });
     });
@@ -164,8 +154,7 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
   get restarts(): number { return this.baseRestarts + (this.fallback ? this.fallback.restarts : this.state.restarts); }
 
   get heldBackMs(): number {
-    const own = this.heldBackTotal + (this.paused ? performance.now() - this.pausedAt : 0);
-    return Math.max(own, this.state.heldBackMs) + (this.fallback?.heldBackMs ?? 0);
+    return Math.max(this.hold.heldMs, this.state.heldBackMs) + (this.fallback?.heldBackMs ?? 0);
   }
 
   /** Test hooks: decompressed bytes a parse-worker restart would replay; terminate the parse worker; the inflater thread. */
@@ -177,8 +166,7 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    for (const resolve of this.drains.values()) resolve();
-    this.drains.clear();
+    this.drains.resolveAll();
     const w = this.worker;
     this.worker = undefined;
     await w?.terminate().catch(() => undefined);
@@ -201,8 +189,7 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
         break;
       case 'drained':
         this.state = m.state;
-        // A flush answers for every earlier one too (the inflater handles them in order).
-        for (const [id, resolve] of this.drains) if (id <= m.id) { resolve(); this.drains.delete(id); }
+        this.drains.answer(m.id);
         break;
       case 'gz-end':
       case 'gz-error': {
@@ -217,7 +204,7 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
     }
     // Ring space gunzip is done with may be written again.
     while (this.ringSegments.length && this.ringSegments[0]!.end <= this.state.taken) this.ringTail = this.ringSegments.shift()!.ringEnd;
-    if (this.paused && this.sent - this.state.taken < COMPRESSED_LOW) this.resume();
+    if (this.hold.paused && this.sent - this.state.taken < COMPRESSED_LOW) this.hold.release();
     this.updateRef();
   }
 
@@ -230,20 +217,11 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
     this.baseRestarts += this.state.restarts;
     this.o.log.error(`The stream's inflater thread died (${why}): the response cannot be resumed without its gunzip state, so it is read again after the cooldown, and gunzip runs on this thread from now on.`);
     this.fallback = new WorkerPipeline({ ...this.o, seed: this.recent.list() });
-    for (const resolve of this.drains.values()) resolve();
-    this.drains.clear();
+    this.drains.resolveAll();
     const cb = this.ended;
     this.ended = undefined;
     cb?.({ kind: 'thread-died', message: `The stream's inflater thread died (${why}).` });
-    this.resume();
-  }
-
-  private resume(): void {
-    if (this.paused) this.heldBackTotal += performance.now() - this.pausedAt;
-    this.paused = false;
-    const cbs = this.writable;
-    this.writable = [];
-    for (const cb of cbs) cb();
+    this.hold.release();
   }
 
   /** The inflater keeps the process alive while it has work or someone waits for it (as in pipeline.ts). */

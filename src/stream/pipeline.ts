@@ -251,6 +251,63 @@ export class RecentKeys {
   }
 }
 
+/**
+ * A reader's pause for a backlog: whether reading is held, the time spent held (the session's
+ * "falling behind"), and the callers waiting to read again.
+ */
+export class ReadHold {
+  paused = false;
+  private since = 0;
+  private total = 0;
+  private waiting: (() => void)[] = [];
+
+  hold(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.since = performance.now();
+  }
+
+  /** Lifts the hold (if any) and calls everyone waiting. */
+  release(): void {
+    if (this.paused) this.total += performance.now() - this.since;
+    this.paused = false;
+    const cbs = this.waiting;
+    this.waiting = [];
+    for (const cb of cbs) cb();
+  }
+
+  onWritable(cb: () => void): void {
+    if (!this.paused) queueMicrotask(cb);
+    else this.waiting.push(cb);
+  }
+
+  get heldMs(): number { return this.total + (this.paused ? performance.now() - this.since : 0); }
+}
+
+/** Flush requests waiting for their answer, by id; an answer covers every earlier id (they are handled in order). */
+export class PendingDrains {
+  private readonly waiting = new Map<number, () => void>();
+  private next = 1;
+
+  add(resolve: () => void): number {
+    const id = this.next++;
+    this.waiting.set(id, resolve);
+    return id;
+  }
+
+  answer(upTo: number): void {
+    for (const [id, resolve] of this.waiting) if (id <= upTo) { resolve(); this.waiting.delete(id); }
+  }
+
+  resolveAll(): void {
+    for (const resolve of this.waiting.values()) resolve();
+    this.waiting.clear();
+  }
+
+  get size(): number { return this.waiting.size; }
+  ids(): IterableIterator<number> { return this.waiting.keys(); }
+}
+
 /** Pause reading when this many decompressed bytes are in flight to the worker; resume below the low mark. */
 const BACKLOG_HIGH = 8 * 1024 * 1024;
 const BACKLOG_LOW = 2 * 1024 * 1024;
@@ -335,12 +392,8 @@ export class WorkerPipeline implements RecordPipeline {
   private current = zeroCounts();
   /** Keys delivered: the seed of a restarted worker. */
   private readonly recent: RecentKeys;
-  private readonly drains = new Map<number, () => void>();
-  private nextDrain = 1;
-  private writable: (() => void)[] = [];
-  private paused = false;
-  private pausedAt = 0;
-  private heldBackTotal = 0;
+  private readonly drains = new PendingDrains();
+  private readonly hold = new ReadHold();
   private deaths: number[] = [];
   private disposed = false;
   restarts = 0;
@@ -372,7 +425,7 @@ export class WorkerPipeline implements RecordPipeline {
     // A restarted worker reads again from the last acknowledged boundary, told where responses ended.
     for (const at of this.ends) w.postMessage({ t: 'end', at } satisfies ToWorker);
     if (this.sent > (this.ends.at(-1) ?? this.acked)) w.postMessage({ t: 'data', end: this.sent } satisfies ToWorker);
-    for (const id of this.drains.keys()) if (!this.queue.some((q) => q.kind === 'flush' && q.id === id)) w.postMessage({ t: 'flush', id } satisfies ToWorker);
+    for (const id of this.drains.ids()) if (!this.queue.some((q) => q.kind === 'flush' && q.id === id)) w.postMessage({ t: 'flush', id } satisfies ToWorker);
     w.on('message', (m: BatchMessage) => { if (this.worker === w) this.onBatch(m); });
     w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
     w.on('exit', (code) => { if (this.worker === w) this.died(`exit code ${code}`); });
@@ -431,9 +484,8 @@ export class WorkerPipeline implements RecordPipeline {
     this.queue = [];
     this.queuedBytes = 0;
     this.ends = [];
-    for (const resolve of this.drains.values()) resolve();
-    this.drains.clear();
-    this.resumeIfPaused();
+    this.drains.resolveAll();
+    this.hold.release();
   }
 
   endResponse(): void {
@@ -445,18 +497,15 @@ export class WorkerPipeline implements RecordPipeline {
 
   push(chunk: Buffer): boolean {
     if (this.inline) return this.inline.push(chunk);
-    if (chunk.length === 0) return !this.paused;
+    if (chunk.length === 0) return !this.hold.paused;
     if (this.queue.length || !this.write(chunk)) {
       // No room until the worker acknowledges more (zlib does not rewrite a chunk it emitted: kept as is).
       this.queue.push({ kind: 'chunk', buf: chunk });
       this.queuedBytes += chunk.length;
     }
     this.updateRef();
-    if (!this.paused && (this.queue.length || this.sent + this.queuedBytes - this.processed > BACKLOG_HIGH)) {
-      this.paused = true;
-      this.pausedAt = performance.now();
-    }
-    return !this.paused;
+    if (this.queue.length || this.sent + this.queuedBytes - this.processed > BACKLOG_HIGH) this.hold.hold();
+    return !this.hold.paused;
   }
 
   /** Copies a chunk into the ring and tells the worker; false when it does not fit yet. */
@@ -500,16 +549,12 @@ export class WorkerPipeline implements RecordPipeline {
     }
   }
 
-  onWritable(cb: () => void): void {
-    if (!this.paused) queueMicrotask(cb);
-    else this.writable.push(cb);
-  }
+  onWritable(cb: () => void): void { this.hold.onWritable(cb); }
 
   drain(): Promise<void> {
     if (this.inline || this.disposed) return Promise.resolve();
-    const id = this.nextDrain++;
     return new Promise((resolve) => {
-      this.drains.set(id, resolve);
+      const id = this.drains.add(resolve);
       this.updateRef();
       // After whatever still waits for room: the answer must cover it.
       if (this.queue.length) this.queue.push({ kind: 'flush', id });
@@ -533,18 +578,13 @@ export class WorkerPipeline implements RecordPipeline {
     // Forwarded even when empty: its counters (duplicates dropped, ...) must reach the main thread too.
     if (this.o.forward) this.o.forward(m);
     else if (m.ends.length) this.o.deliver(hitsOf(m, this.o.keepRawBytes));
-    if (m.flushId !== undefined) {
-      // A flush answers for every earlier one too (the worker handles them in order).
-      for (const [id, resolve] of this.drains) if (id <= m.flushId) { resolve(); this.drains.delete(id); }
-    }
+    if (m.flushId !== undefined) this.drains.answer(m.flushId);
     if (this.queue.length) this.writeQueued();
     this.updateRef();
-    if (this.paused && !this.queue.length && this.sent - this.processed < BACKLOG_LOW) this.resumeIfPaused();
+    if (this.hold.paused && !this.queue.length && this.sent - this.processed < BACKLOG_LOW) this.hold.release();
   }
 
-  get heldBackMs(): number {
-    return this.heldBackTotal + (this.paused ? performance.now() - this.pausedAt : 0);
-  }
+  get heldBackMs(): number { return this.hold.heldMs; }
 
   /**
    * The worker keeps the process alive while it has work or someone waits for
@@ -560,14 +600,6 @@ export class WorkerPipeline implements RecordPipeline {
   }
   private reffed = true;
 
-  private resumeIfPaused(): void {
-    if (this.paused) this.heldBackTotal += performance.now() - this.pausedAt;
-    this.paused = false;
-    const cbs = this.writable;
-    this.writable = [];
-    for (const cb of cbs) cb();
-  }
-
   /** Decompressed bytes received but not yet acknowledged by the worker (what a restart would replay). */
   get unacknowledgedBytes(): number { return this.sent + this.queuedBytes - this.acked; }
 
@@ -576,8 +608,7 @@ export class WorkerPipeline implements RecordPipeline {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    for (const resolve of this.drains.values()) resolve();
-    this.drains.clear();
+    this.drains.resolveAll();
     const w = this.worker;
     this.worker = undefined;
     this.queue = [];

@@ -142,8 +142,8 @@ export class PipelineWorkerSide {
   }
 }
 
-// Runs only as a worker: the first message is the init, then data, ends and flushes in order.
-// One script for both threads: the first message says which (see inflaterSide.ts for the other).
+// Runs only as a worker, as one of two threads: the first message says which (the parse worker's
+// init, or the inflater's: inflaterSide.ts), then its data, ends and flushes come in order.
 if (parentPort) {
   const port = parentPort;
   let side: PipelineWorkerSide | undefined;
