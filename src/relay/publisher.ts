@@ -1,8 +1,12 @@
 import type Redis from 'ioredis';
+import type { Socket as NetStream } from 'node:net';
 import type { StoredHit } from '../shared/model';
 import { shouldLog, type Logger } from '../stream/logger';
-import type { RelayCommands } from './relayScripts';
 import type { RelayKeys } from './relayKeys';
+import { RespWriter, WireCommand } from './respWire';
+
+/** How long a batch's marker lives: a retry after a longer Redis outage could publish that batch twice (viewers dedupe by hit id). */
+export const BATCH_MARK_MS = 10 * 60_000;
 
 export interface PublisherOptions {
   maxlen: number;
@@ -12,10 +16,8 @@ export interface PublisherOptions {
   maxBufferedHits?: number;
   /** Bytes kept likewise (default 256 MiB of record text). */
   maxBufferedBytes?: number;
-  /** Hits per script call (default 500). */
+  /** Hits per transaction (default 1000). */
   batchHits?: number;
-  /** Script calls in flight at once (default 4): pipelined on the one connection. */
-  inFlight?: number;
   log: Logger;
   /** Called when the fence refuses a write: another relay leads now. */
   onFenced(): void;
@@ -23,7 +25,7 @@ export interface PublisherOptions {
   onPublished?(n: number): void;
 }
 
-interface Entry { raw: string | Buffer; id: string; t: number; bytes: number }
+export interface Entry { raw: string | Buffer; id: string; t: number; bytes: number }
 interface Batch { seq: number; entries: Entry[] }
 
 /** Retry delay after a failed write while the client reconnects. */
@@ -31,17 +33,22 @@ const RETRY_MS = 250;
 
 /**
  * Publishes hits to the Redis Stream exactly once each (as far as Redis
- * answers), in batches: one fenced script call XADDs a whole batch, and up to
- * `inFlight` calls are pipelined. The Adobe connection never waits for Redis:
- * hits go into a bounded buffer first; when Redis is slow or down it fills,
- * and what does not fit is dropped, counted (`dropped`) and logged, never
- * silently. A failed call is retried as the same batch (see relayScripts.ts: exactly once).
+ * answers), in batches: one fenced transaction XADDs a whole batch (see
+ * `writeBatch`). The Adobe connection never waits for Redis: hits go into a
+ * bounded buffer first; when Redis is slow or down it fills, and what does not
+ * fit is dropped, counted (`dropped`) and logged, never silently. A failed
+ * batch is retried as the same batch (same marker: exactly once).
+ *
+ * `redis` must be a connection of its own (WATCH state is per connection) with
+ * `autoResendUnfulfilledCommands` off: ioredis would otherwise resend the
+ * commands of a transaction cut by a disconnect on the next connection, where
+ * its WATCH no longer holds, that is, unfenced.
  */
 export class Publisher {
   private readonly queue: Entry[] = [];
   private head = 0;
   private bufferedBytes = 0;
-  private active = 0;
+  private active = false;
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -50,20 +57,20 @@ export class Publisher {
   private readonly maxHits: number;
   private readonly maxBytes: number;
   private readonly batchHits: number;
-  private readonly maxInFlight: number;
+  private readonly target: BatchTarget;
 
-  constructor(private readonly redis: Redis & RelayCommands, private readonly keys: RelayKeys, private readonly token: string, private readonly opts: PublisherOptions) {
+  constructor(private readonly redis: Redis, keys: RelayKeys, token: string, private readonly opts: PublisherOptions) {
     this.maxHits = opts.maxBufferedHits ?? 100_000;
     this.maxBytes = opts.maxBufferedBytes ?? 256 * 1024 * 1024;
-    this.batchHits = opts.batchHits ?? 500;
-    this.maxInFlight = opts.inFlight ?? 4;
+    this.batchHits = opts.batchHits ?? 1000;
+    this.target = { keys, token, leaseMs: opts.leaseMs, xaddHead: xaddHead(keys.stream, opts.maxlen) };
   }
 
   /** Hits not yet confirmed written (queued, in flight or waiting to be retried): what the bound counts. */
   get buffered(): number { return this.held; }
   private held = 0;
   private seq = 0;
-  private readonly retries: Batch[] = [];
+  private retry?: Batch;
 
   /** Queues a batch of hits (from the engine) and starts writing. Never blocks, never throws. */
   push(hits: readonly StoredHit[]): void {
@@ -84,7 +91,7 @@ export class Publisher {
 
   /** Resolves when the buffer is empty and nothing is in flight (or `ms` passed). */
   drain(ms: number): Promise<boolean> {
-    if (this.held === 0 && this.active === 0) return Promise.resolve(true);
+    if (this.held === 0 && !this.active) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), ms);
       this.idleWaiters.push(() => { clearTimeout(t); resolve(true); });
@@ -96,35 +103,30 @@ export class Publisher {
     clearTimeout(this.retryTimer);
   }
 
+  /** One transaction at a time (WATCH is per connection); hits arriving meanwhile make the next batch. */
   private pump(): void {
-    if (this.stopped || this.retryTimer) return;
-    while (this.active < this.maxInFlight) {
-      if (this.redis.status !== 'ready') { if (this.held > 0) this.scheduleRetry(); return; }
-      // A failed batch is retried as it was (same marker): if it had been applied, the retry adds nothing.
-      let batch = this.retries.shift();
-      if (!batch) {
-        if (this.head >= this.queue.length) break;
-        const entries = this.queue.slice(this.head, this.head + this.batchHits);
-        this.head += entries.length;
-        if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
-        batch = { seq: ++this.seq, entries };
-      }
-      this.send(batch);
+    if (this.stopped || this.retryTimer || this.active) return;
+    if (this.redis.status !== 'ready') { if (this.held > 0) this.scheduleRetry(); return; }
+    // A failed batch is retried as it was (same marker): if it had been applied, the retry adds nothing.
+    let batch = this.retry;
+    this.retry = undefined;
+    if (!batch) {
+      if (this.head >= this.queue.length) return;
+      const entries = this.queue.slice(this.head, this.head + this.batchHits);
+      this.head += entries.length;
+      if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
+      batch = { seq: ++this.seq, entries };
     }
+    this.send(batch);
   }
 
   private send(batch: Batch): void {
-    this.active++;
+    this.active = true;
     const { entries } = batch;
-    // Length-prefixed lists: records and ids may hold any byte.
-    const raws = entries.map((e) => (typeof e.raw === 'string' ? Buffer.from(e.raw, 'utf8') : e.raw));
-    const ids = entries.map((e) => Buffer.from(e.id, 'utf8'));
-    const len = (bs: Buffer[]) => bs.map((b) => b.length).join(',');
-    this.redis.relayPublish(this.keys.lease, this.keys.stream, `${this.keys.stream}:batch:${this.token}:${batch.seq}`, this.token, this.opts.leaseMs, this.opts.maxlen,
-      Buffer.concat(raws), len(raws), Buffer.concat(ids), len(ids), entries.map((e) => e.t).join(',')).then(
+    writeBatch(this.redis, this.target, batch.seq, entries).then(
       (n) => {
-        this.active--;
-        if (n === -1) { this.retries.unshift(batch); this.stopped = true; this.opts.onFenced(); return; }
+        this.active = false;
+        if (n === -1) { this.retry = batch; this.stopped = true; this.opts.onFenced(); return; }
         for (const e of entries) this.bufferedBytes -= e.bytes;
         this.held -= entries.length;
         this.published += entries.length;
@@ -132,8 +134,8 @@ export class Publisher {
         this.afterWrite();
       },
       (err: Error) => {
-        this.active--;
-        this.retries.unshift(batch);
+        this.active = false;
+        this.retry = batch;
         if (shouldLog(++this.failures)) this.opts.log.warn(`Redis write failed (${this.buffered} hits buffered): ${err.message}`);
         this.scheduleRetry();
       },
@@ -144,7 +146,7 @@ export class Publisher {
 
   private afterWrite(): void {
     this.pump();
-    if (this.held === 0 && this.active === 0) {
+    if (this.held === 0 && !this.active) {
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
@@ -155,4 +157,118 @@ export class Publisher {
     if (this.retryTimer || this.stopped) return;
     this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.pump(); }, RETRY_MS);
   }
+}
+
+/** `XADD <stream> MAXLEN ~ <maxlen> * raw`: the same for every entry, encoded once. */
+export function xaddHead(stream: string, maxlen: number): Buffer {
+  const w = new RespWriter(256).array(12);
+  for (const a of ['XADD', stream, 'MAXLEN', '~', String(maxlen), '*', 'raw']) w.text(a);
+  return Buffer.from(w.finish());
+}
+
+const ID_FIELD = Buffer.from('$2\r\nid\r\n', 'latin1');
+const T_FIELD = Buffer.from('$1\r\nt\r\n', 'latin1');
+
+/** Attempts of one batch whose EXEC was refused because the lease changed under it (our own renewals do that). */
+const MAX_WATCH_RETRIES = 20;
+
+export interface BatchTarget {
+  keys: RelayKeys; token: string; leaseMs: number; xaddHead: Buffer;
+  /**
+   * Where the batch is encoded, kept for the next batch (less garbage: a batch is ~1.5 MB). Safe to
+   * reuse: the next batch is encoded only once this one is answered, so its bytes were all written.
+   */
+  scratch?: Buffer;
+}
+
+type Reply = [Error | null, unknown];
+type Replies = Reply[];
+
+/**
+ * Sends the commands back to back (nothing else can be written between them: one synchronous loop),
+ * corked into one write. Not an ioredis pipeline: that costs twice as much per command, and copies the batch again.
+ */
+function send(redis: Redis, cmds: WireCommand[]): Promise<Replies> {
+  const socket = redis.stream as NetStream | undefined;
+  socket?.cork();
+  const replies = cmds.map((c) => (redis.sendCommand(c) as Promise<unknown>).then((v): Reply => [null, v], (e: Error): Reply => [e, null]));
+  socket?.uncork();
+  return Promise.all(replies);
+}
+
+function text(v: unknown): string | null {
+  return v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+/**
+ * Writes one batch, fenced and at most once. Returns the hits added (or that an
+ * earlier attempt added), or -1 when another relay holds the lease.
+ *
+ * 1. `WATCH <lease>`, `GET <lease>`, `GET <marker>`: the lease must hold our
+ *    token (or be gone: Redis restarted without it, taken back below, as a
+ *    renewal would); a marker means an earlier attempt was applied and its
+ *    reply lost with the connection: nothing more to write.
+ * 2. `MULTI`, [`SET <lease> <token> PX`], the batch's XADDs, `SET <marker> n
+ *    PX`, `EXEC`. Redis runs it only if the lease was not touched since the
+ *    WATCH: a relay that took the lease meanwhile (or a renewal of our own)
+ *    makes EXEC answer nil, and step 1 runs again. So a paused old leader
+ *    that wakes up writes nothing: the fence, without a script (XADD from Lua
+ *    cost Redis twice the CPU per entry).
+ */
+export async function writeBatch(redis: Redis, target: BatchTarget, seq: number, entries: readonly Entry[]): Promise<number> {
+  const { keys, token } = target;
+  const marker = `${keys.stream}:batch:${token}:${seq}`;
+  let tx: Buffer | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const check = await send(redis, [
+      new WireCommand('watch', new RespWriter(512).command('WATCH', keys.lease).command('GET', keys.lease).command('GET', marker).finish()),
+      new WireCommand('get'), new WireCommand('get'),
+    ]);
+    const failed = check.find(([e]) => e);
+    if (failed) throw failed[0]!;
+    const lease = text(check[1][1]);
+    const done = text(check[2][1]);
+    if (done !== null || (lease !== null && lease !== token)) {
+      void redis.unwatch().catch(() => undefined);
+      return done !== null ? Number(done) : -1;
+    }
+    tx ??= encodeBatch(target, marker, entries);
+    const head = new RespWriter(256).command('MULTI');
+    if (lease === null) head.command('SET', keys.lease, token, 'PX', String(target.leaseMs));
+    const cmds = [new WireCommand('multi', head.finish())];
+    if (lease === null) cmds.push(new WireCommand('set'));
+    for (let i = 0; i < entries.length; i++) cmds.push(new WireCommand('xadd', i === 0 ? tx : ''));
+    cmds.push(new WireCommand('set'), new WireCommand('exec'));
+    const replies = await send(redis, cmds);
+    const [execErr, result] = replies[replies.length - 1];
+    // EXECABORT: a command was refused when queued (out of memory, say); its own reply says why.
+    if (execErr) throw replies.find(([e]) => e && e !== execErr)?.[0] ?? execErr;
+    if (result === null) {
+      if (attempt >= MAX_WATCH_RETRIES) throw new Error(`the lease changed under ${attempt} attempts in a row to write a batch`);
+      continue;
+    }
+    const results = result as unknown[];
+    const error = results.find((r) => r instanceof Error) as Error | undefined;
+    if (error) {
+      // Not applied as a whole (a key of the wrong type, say): the marker must not claim it was.
+      await redis.del(marker).catch(() => undefined);
+      throw error;
+    }
+    return entries.length;
+  }
+}
+
+/** The batch's XADDs and its marker, then EXEC: everything after MULTI (and the lease's re-take). */
+function encodeBatch(target: BatchTarget, marker: string, entries: readonly Entry[]): Buffer {
+  let size = 128 + marker.length * 3;
+  for (const e of entries) size += target.xaddHead.length + (typeof e.raw === 'string' ? e.raw.length * 3 : e.raw.length) + e.id.length * 3 + 64;
+  const w = new RespWriter(size, target.scratch);
+  for (const e of entries) {
+    w.raw(target.xaddHead);
+    if (typeof e.raw === 'string') w.text(e.raw); else w.bulk(e.raw);
+    w.raw(ID_FIELD).text(e.id).raw(T_FIELD).text(String(e.t));
+  }
+  w.command('SET', marker, String(entries.length), 'PX', String(BATCH_MARK_MS)).command('EXEC');
+  target.scratch = w.backing;
+  return w.finish();
 }

@@ -80,6 +80,8 @@ export class Relay {
   readonly id = `${hostname().slice(0, 64)}/${process.pid}/${randomBytes(4).toString('hex')}`;
   readonly keys: RelayKeys;
   private readonly redis: Redis & RelayCommands;
+  /** The publisher's own connection (see Publisher). */
+  private readonly data: Redis;
   private role: 'standby' | 'leader' = 'standby';
   private token = '';
   private fence = 0;
@@ -131,6 +133,10 @@ export class Relay {
       if (isFatalRedisError(e)) { this.fatal = describeRedisError(e, opts.target); this.wake?.(); return; }
       if (!this.redisDownLogged) { this.redisDownLogged = true; opts.log.warn(`Redis: ${describeRedisError(e, opts.target)}`); }
     });
+    // Publishing has a connection of its own: its transactions hold WATCH state, and must never be resent
+    // on a new connection (ioredis would, unfenced, by default). Its errors are the control connection's too.
+    this.data = new Redis({ ...clientOptions(opts.target, `livestream-relay-data:${this.id}`, { ca: opts.ca }), autoResendUnfulfilledCommands: false });
+    this.data.on('error', () => undefined);
     this.redis.on('ready', () => {
       if (this.redisDownLogged) opts.log.info(`Redis ${opts.target.display} reachable again.`);
       this.redisDownLogged = false;
@@ -142,6 +148,7 @@ export class Relay {
 
   /** Runs until stop(), a Redis error no retry can fix, or a permanent Adobe error. */
   async run(): Promise<RelayEnd> {
+    this.data.connect().catch(() => undefined); // retried by ioredis; the publisher waits for it
     try {
       await this.redis.connect();
     } catch (e) {
@@ -178,6 +185,7 @@ export class Relay {
     // A stopped standby is no reason for a leader to step down: unregistered (or it expires within three leases).
     else if (this.redis.status === 'ready') await within(this.redis.zrem(this.keys.standbys, this.id), 1_000);
     this.redis.disconnect();
+    this.data.disconnect();
     return end;
   }
 
@@ -277,7 +285,7 @@ export class Relay {
     }
     this.seen = seen.size ? seen : undefined;
     this.seenChecks = 0;
-    this.publisher = new Publisher(this.redis, this.keys, this.token, {
+    this.publisher = new Publisher(this.data, this.keys, this.token, {
       maxlen: this.opts.maxlen,
       leaseMs: this.opts.leaseMs,
       maxBufferedHits: this.opts.maxBufferedHits,

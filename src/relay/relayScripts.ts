@@ -2,13 +2,11 @@ import type Redis from 'ioredis';
 
 /**
  * The Lua scripts that make fencing atomic: every write a leader makes checks,
- * inside Redis, that the lease still holds its token. A leader that was paused
+ * inside Redis, that the lease still holds its token (publishing does the same
+ * with WATCH/MULTI: publisher.ts). A leader that was paused
  * (GC, a stopped VM, a partition) past its lease and wakes up finds another
  * token there and writes nothing: the fence.
  */
-
-/** How long a batch's marker lives: a retry after a longer Redis outage could publish that batch twice (viewers dedupe by hit id). */
-export const BATCH_MARK_MS = 10 * 60_000;
 
 /**
  * The fence check every leader write starts with (ARGV[1] token, ARGV[2] lease ms).
@@ -23,38 +21,6 @@ local cur = redis.call('GET', KEYS[1])
 if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 elseif cur ~= ARGV[1] then return -1 end
 `;
-
-/**
- * KEYS: lease, stream, the batch's marker. ARGV: token, lease ms, maxlen, the batch's records concatenated,
- * their byte lengths, their hit ids concatenated, the ids' byte lengths, their receive
- * times (the lists comma-separated). Six arguments per batch instead of three per hit: the client writes one large buffer
- * instead of thousands of small ones (the relay's publishing cost halves). Returns hits
- * added, or -1 when fenced off.
- *
- * Exactly once across an ambiguous failure (the script ran, the reply was lost with the
- * connection): the publisher retries the same batch under the same marker key
- * (`<key>:batch:<token>:<seq>`), which the script sets when it applies a batch, so a
- * retry of an applied batch adds nothing.
- */
-const PUBLISH = `${FENCE}
-local done = redis.call('GET', KEYS[3])
-if done then return tonumber(done) end
-local blob, pos, n = ARGV[4], 1, 0
-local ids, idpos, times = {}, 1, {}
-for len in string.gmatch(ARGV[7], '%d+') do
-  local l = tonumber(len)
-  ids[#ids + 1] = string.sub(ARGV[6], idpos, idpos + l - 1)
-  idpos = idpos + l
-end
-for t in string.gmatch(ARGV[8], '[^,]+') do times[#times + 1] = t end
-for len in string.gmatch(ARGV[5], '%d+') do
-  n = n + 1
-  local l = tonumber(len)
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'raw', string.sub(blob, pos, pos + l - 1), 'id', ids[n] or '', 't', times[n] or '0')
-  pos = pos + l
-end
-redis.call('SET', KEYS[3], n, 'PX', ${BATCH_MARK_MS})
-return n`;
 
 /** KEYS: lease, hash. ARGV: token, lease ms, then field/value pairs, then '--del', fields to delete. Returns 1, or -1 when fenced off. */
 const FENCED_HSET = `${FENCE}
@@ -121,7 +87,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 export interface RelayCommands {
-  relayPublish(lease: string, stream: string, marker: string, token: string, leaseMs: number, maxlen: number, blob: Buffer, lengths: string, ids: Buffer, idLengths: string, times: string): Promise<number>;
   relayFencedHset(lease: string, hash: string, token: string, leaseMs: number, ...args: string[]): Promise<number>;
   relayRenew(lease: string, standbys: string, token: string, ttlMs: number, id: string): Promise<unknown>;
   relayRegister(standbys: string, id: string, ttlMs: number): Promise<number>;
@@ -130,7 +95,6 @@ export interface RelayCommands {
 
 /** Registers the scripts on a client (EVALSHA, falling back to EVAL once per connection). */
 export function withRelayCommands(r: Redis): Redis & RelayCommands {
-  r.defineCommand('relayPublish', { numberOfKeys: 3, lua: PUBLISH });
   r.defineCommand('relayFencedHset', { numberOfKeys: 2, lua: FENCED_HSET });
   r.defineCommand('relayRenew', { numberOfKeys: 2, lua: RENEW });
   r.defineCommand('relayRegister', { numberOfKeys: 1, lua: REGISTER });

@@ -36,6 +36,10 @@ export interface ViewerOptions {
 
 type Listener<T> = (v: T) => void;
 
+const RAW = Buffer.from('raw');
+const T = Buffer.from('t');
+const ID = Buffer.from('id');
+
 /** Entries per XREAD / XRANGE page. */
 const PAGE = 1000;
 
@@ -204,10 +208,10 @@ export class RelayViewer {
       let t: number | undefined;
       let hitId: string | undefined;
       for (let j = 0; j + 1 < fields.length; j += 2) {
-        const name = fields[j].toString();
-        if (name === 'raw') raw = fields[j + 1];
-        else if (name === 't') t = Number(fields[j + 1].toString());
-        else if (name === 'id') hitId = fields[j + 1].toString('utf8', 0, MAX_HIT_KEY_CHARS + 1);
+        const name = fields[j];
+        if (name.equals(RAW)) raw = fields[j + 1];
+        else if (name.equals(T)) t = Number(fields[j + 1].toString('latin1', 0, 32));
+        else if (name.equals(ID)) hitId = fields[j + 1].toString('utf8', 0, MAX_HIT_KEY_CHARS + 1);
       }
       if (!raw) { this.count('malformed', `entry ${id} has no record`); continue; }
       if (raw.length > max) { this.count('oversized', `entry ${id} is ${raw.length} bytes (limit ${max})`); continue; }
@@ -215,7 +219,8 @@ export class RelayViewer {
         if (raw[0] !== 0x7b || raw[raw.length - 1] !== 0x7d || raw.includes(0x0a) || raw.includes(0x0d)) { this.count('malformed', `entry ${id} is not one JSON object on one line`); continue; }
         const key = hitId ?? '';
         if (key.length > MAX_HIT_KEY_CHARS) { this.count('refusedIds', `entry ${id} has an invalid hit id`); continue; }
-        if (key && !this.dedupe.add(key)) { this.stats.duplicates++; continue; }
+        // The id was decoded from its own bytes: a string of its own, nothing to detach.
+        if (key && !this.dedupe.add(key, true)) { this.stats.duplicates++; continue; }
         out.push({ seq: ++this.seq, key, receivedAt: this.receivedAt(t), data: {}, raw: '', rawBytes: raw });
         continue;
       }
@@ -294,11 +299,16 @@ export class RelayViewer {
   }
 }
 
-/** Whether stream id `a` (`ms-seq`) is after `b`. */
+/** Whether stream id `a` (`ms-seq`, decimal) is after `b`: numerically, by length then digits (no BigInt: once per entry). */
 export function newer(a: string, b: string): boolean {
-  const [am, as] = a.split('-');
-  const [bm, bs] = b.split('-');
+  const ad = a.indexOf('-');
+  const bd = b.indexOf('-');
+  const am = ad < 0 ? a : a.slice(0, ad);
+  const bm = bd < 0 ? b : b.slice(0, bd);
   if (am.length !== bm.length) return am.length > bm.length;
   if (am !== bm) return am > bm;
-  return BigInt(as ?? '0') > BigInt(bs ?? '0');
+  const as = ad < 0 ? '0' : a.slice(ad + 1);
+  const bs = bd < 0 ? '0' : b.slice(bd + 1);
+  if (as.length !== bs.length) return as.length > bs.length;
+  return as > bs;
 }

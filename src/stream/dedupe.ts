@@ -49,14 +49,16 @@ export class DedupeWindow {
    * True when `key` is new (and remembers it); false for a duplicate. Empty
    * keys are never duplicates. Keys longer than MAX_HIT_KEY_CHARS are not
    * remembered (callers refuse such records first; see the engine).
+   * `owned`: the caller made `key` itself (decoded from bytes), so it holds no
+   * larger string alive and needs no copy.
    */
-  add(key: string): boolean {
+  add(key: string, owned = false): boolean {
     if (key === '') return true;
     if (this.seen.has(key)) return false;
     if (key.length > MAX_HIT_KEY_CHARS) return true;
     const cost = keyCost(key);
     while (this.count > 0 && (this.count === this.capacity || this.used + cost > this.maxBytes)) this.evictOldest();
-    const own = detach(key);
+    const own = owned ? key : detach(key);
     this.ring[(this.head + this.count) % this.capacity] = own;
     this.count++;
     this.used += cost;

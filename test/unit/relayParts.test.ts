@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
-import Redis from 'ioredis';
+import Redis, { type Command } from 'ioredis';
 import { parseRedisUrl, redactRedis, RedisUrlError, reconnectDelay, describeRedisError } from '../../src/relay/redisTarget';
 import { parseRelayStatus } from '../../src/relay/relayStatus';
 import { newer } from '../../src/relay/relayViewer';
 import { checkStreamKey, defaultStreamKey, relayKeys } from '../../src/relay/relayKeys';
-import { Publisher } from '../../src/relay/publisher';
+import { Publisher, writeBatch, xaddHead } from '../../src/relay/publisher';
 import { parseRenewReply, withRelayCommands, type RelayCommands } from '../../src/relay/relayScripts';
 import { OutageFence, takeoverWaitMs } from '../../src/relay/outageFence';
 import { FakeClock } from '../support/fakeClock';
@@ -59,6 +59,11 @@ describe('relay parts', () => {
     assert.ok(newer('10-0', '9-5'));
     assert.ok(newer('5-10', '5-9'));
     assert.ok(!newer('5-9', '5-9'));
+    assert.ok(newer('1700000000000-0', '0-0'));
+    assert.ok(!newer('0-0', '1700000000000-0'));
+    assert.ok(newer('5-18446744073709551615', '5-18446744073709551614'), 'exact beyond 2^53');
+    assert.ok(!newer('5-18446744073709551614', '5-18446744073709551615'));
+    assert.ok(newer('6-0', '5-18446744073709551615'));
     assert.equal(defaultStreamKey('https://livestream.adobe.net/api/1/stream/my-stream'), 'livestream:my-stream');
     assert.equal(relayKeys('k').lease, 'k:lease');
     assert.match(checkStreamKey('a b')!, /spaces/);
@@ -174,11 +179,34 @@ describe('relay fencing (real redis-server)', function () {
       assert.equal(await r.get(keys.lease), '7:new-leader');
       assert.equal(await r.xlen(keys.stream), 4);
       // A batch retried after an ambiguous failure (applied, reply lost) is not applied twice.
-      const send = () => r.relayPublish(keys.lease, keys.stream, `${keys.stream}:batch:7:new-leader:999`, '7:new-leader', 10_000, 100,
-        Buffer.from('{"a":1}{"b":2}'), '7,7', Buffer.from('1:51:6'), '3,3', '5,6');
-      assert.equal(await send(), 2);
-      assert.equal(await send(), 2);
+      const target = { keys, token: '7:new-leader', leaseMs: 10_000, xaddHead: xaddHead(keys.stream, 100) };
+      const entries = [{ raw: Buffer.from('{"a":1}'), id: '1:5', t: 5, bytes: 7 }, { raw: '{"b":2}', id: '1:6', t: 6, bytes: 7 }];
+      const data = new Redis({ host: '127.0.0.1', port: server().port, autoResendUnfulfilledCommands: false });
+      try {
+        const send = () => writeBatch(data, target, 999, entries);
+        assert.equal(await send(), 2);
+        assert.equal(await send(), 2);
+      } finally { data.disconnect(); }
       const last = await r.xrevrange(keys.stream, '+', '-', 'COUNT', 3);
+      const before = await r.xlen(keys.stream);
+      // The lease taken between the check (WATCH, GET) and the transaction: EXEC refuses it, the check runs
+      // again and sees the new holder. (The thief's SET goes out on the same connection just before MULTI.)
+      const paused = new Redis({ host: '127.0.0.1', port: server().port, autoResendUnfulfilledCommands: false });
+      try {
+        await paused.ping();
+        const sendCommand = paused.sendCommand.bind(paused);
+        let checks = 0;
+        let multis = 0;
+        paused.sendCommand = ((cmd: Command, ...rest: unknown[]) => {
+          if (cmd.name === 'watch') checks++;
+          if (cmd.name === 'multi' && ++multis === 1) void paused.set(keys.lease, '8:thief', 'PX', 10_000);
+          return (sendCommand as (...a: unknown[]) => unknown)(cmd, ...rest);
+        }) as typeof paused.sendCommand;
+        assert.equal(await writeBatch(paused, target, 1000, entries), -1, 'fenced');
+        assert.deepEqual({ checks, multis }, { checks: 2, multis: 1 }, 'check, refused transaction, check again');
+      } finally { paused.disconnect(); }
+      assert.equal(await r.xlen(keys.stream), before, 'nothing written by the paused leader');
+      assert.equal(await r.exists(`${keys.stream}:batch:7:new-leader:1000`), 0);
       assert.deepEqual(last.map(([, f]) => f), [['raw', '{"b":2}', 'id', '1:6', 't', '6'], ['raw', '{"a":1}', 'id', '1:5', 't', '5'], ['raw', hit(4).raw, 'id', '1:4', 't', '1004']]);
     });
   });
