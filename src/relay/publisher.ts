@@ -25,7 +25,7 @@ export interface PublisherOptions {
   onPublished?(n: number): void;
 }
 
-export interface Entry { raw: string | Buffer; id: string; t: number; bytes: number }
+export interface Entry { raw: string | Uint8Array; id: string; t: number; bytes: number }
 interface Batch { seq: number; entries: Entry[] }
 
 /** Retry delay after a failed write while the client reconnects. */
@@ -60,6 +60,7 @@ export class Publisher {
   private readonly target: BatchTarget;
 
   constructor(private readonly redis: Redis, keys: RelayKeys, token: string, private readonly opts: PublisherOptions) {
+    checkDataConnection(redis);
     this.maxHits = opts.maxBufferedHits ?? 100_000;
     this.maxBytes = opts.maxBufferedBytes ?? 256 * 1024 * 1024;
     this.batchHits = opts.batchHits ?? 1000;
@@ -75,7 +76,7 @@ export class Publisher {
   /** Queues a batch of hits (from the engine) and starts writing. Never blocks, never throws. */
   push(hits: readonly StoredHit[]): void {
     for (const h of hits) {
-      const raw = h.rawBytes ? Buffer.from(h.rawBytes.buffer, h.rawBytes.byteOffset, h.rawBytes.byteLength) : h.raw;
+      const raw = h.rawBytes ?? h.raw;
       const bytes = typeof raw === 'string' ? raw.length * 3 : raw.length;
       if (this.buffered >= this.maxHits || this.bufferedBytes + bytes > this.maxBytes) {
         this.dropped++;
@@ -159,6 +160,16 @@ export class Publisher {
   }
 }
 
+/**
+ * A transaction's commands sent while disconnected, or resent after a reconnect, would reach Redis
+ * on a connection without its WATCH: unfenced. With both options off they fail instead (and the batch is retried).
+ */
+function checkDataConnection(redis: Redis): void {
+  if (redis.options.enableOfflineQueue !== false || redis.options.autoResendUnfulfilledCommands !== false) {
+    throw new Error('the publishing connection needs enableOfflineQueue and autoResendUnfulfilledCommands off');
+  }
+}
+
 /** `XADD <stream> MAXLEN ~ <maxlen> * raw`: the same for every entry, encoded once. */
 export function xaddHead(stream: string, maxlen: number): Buffer {
   const w = new RespWriter(256).array(12);
@@ -216,6 +227,7 @@ function text(v: unknown): string | null {
  *    cost Redis twice the CPU per entry).
  */
 export async function writeBatch(redis: Redis, target: BatchTarget, seq: number, entries: readonly Entry[]): Promise<number> {
+  checkDataConnection(redis);
   const { keys, token } = target;
   const marker = `${keys.stream}:batch:${token}:${seq}`;
   let tx: Buffer | undefined;

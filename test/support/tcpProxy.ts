@@ -26,7 +26,16 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
-  heal(): void { this.refusing = false; }
+  heal(): void { this.refusing = false; this.dropAfter = undefined; this.dropping = false; }
+
+  /**
+   * From the moment a client sends `needle` (e.g. `EXEC`), nothing more the server answers reaches the
+   * clients: the server did the work, the client never hears of it (an ambiguous failure). Ends with cut().
+   */
+  dropRepliesAfter(needle: string): void { this.dropAfter = needle; this.dropping = false; }
+
+  private dropAfter?: string;
+  private dropping = false;
 
   async close(): Promise<void> {
     this.cut();
@@ -38,7 +47,14 @@ export class TcpProxy {
     const upstream = connect(targetPort, '127.0.0.1');
     const end = () => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream); };
     for (const s of [client, upstream]) { this.sockets.add(s); s.on('error', end); s.on('close', end); }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    let seen = '';
+    client.on('data', (d: Buffer) => {
+      if (this.dropAfter) {
+        seen = (seen + d.toString('latin1')).slice(-(this.dropAfter.length + 64));
+        if (seen.includes(this.dropAfter)) this.dropping = true;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => { if (!this.dropping) client.write(d); });
   }
 }

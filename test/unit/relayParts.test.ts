@@ -12,6 +12,7 @@ import { nullLogger } from '../../src/stream/logger';
 import { parseCli, UsageError } from '../../src/cli/args';
 import { useRedisServer } from '../support/redisServer';
 import { until } from '../support/engineHelpers';
+import { TcpProxy } from '../support/tcpProxy';
 import type { EngineSnapshot, RelayView, StoredHit } from '../../src/shared/model';
 import { statusView } from '../../src/shared/statusView';
 
@@ -149,6 +150,17 @@ describe('relay fencing (real redis-server)', function () {
 
   const hit = (n: number): StoredHit => ({ seq: n, key: `1:${n}`, receivedAt: 1000 + n, data: {}, raw: `{"hitIdHigh":1,"hitIdLow":${n}}` });
 
+  const conns: Redis[] = [];
+  afterEach(() => { for (const c of conns.splice(0)) c.disconnect(); });
+  /** A publishing connection as the relay makes one (no offline queue, no resend after a reconnect). */
+  async function dataConn(): Promise<Redis> {
+    const c = new Redis({ host: '127.0.0.1', port: server().port, lazyConnect: true, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0, retryStrategy: () => 20 });
+    c.on('error', () => undefined);
+    conns.push(c);
+    await c.connect();
+    return c;
+  }
+
   /** A client with the relay's Lua commands on this suite's redis-server, disconnected after `fn`. */
   async function withScripts(fn: (r: Redis & RelayCommands) => Promise<void>): Promise<void> {
     const r = withRelayCommands(new Redis({ host: '127.0.0.1', port: server().port, lazyConnect: true }));
@@ -161,13 +173,13 @@ describe('relay fencing (real redis-server)', function () {
     await withScripts(async (r) => {
       await r.set(keys.lease, '7:new-leader', 'PX', 10_000);
       let fenced = 0;
-      const old = new Publisher(r, keys, '6:old-leader', { maxlen: 100, leaseMs: 10_000, log: nullLogger, onFenced: () => { fenced++; } });
+      const old = new Publisher(await dataConn(), keys, '6:old-leader', { maxlen: 100, leaseMs: 10_000, log: nullLogger, onFenced: () => { fenced++; } });
       old.push([hit(1), hit(2)]);
       await until(() => fenced === 1, 5_000, 'fenced');
       assert.equal(await r.exists(keys.stream), 0, 'nothing published by the old leader');
       assert.equal(old.published, 0);
       // The current leader publishes, in one batch, with exact text and ids.
-      const cur = new Publisher(r, keys, '7:new-leader', { maxlen: 100, leaseMs: 10_000, log: nullLogger, onFenced: () => assert.fail('fenced') });
+      const cur = new Publisher(await dataConn(), keys, '7:new-leader', { maxlen: 100, leaseMs: 10_000, log: nullLogger, onFenced: () => assert.fail('fenced') });
       cur.push([hit(1), hit(2), hit(3)]);
       assert.equal(await cur.drain(5_000), true);
       const got = await r.xrange(keys.stream, '-', '+');
@@ -181,7 +193,7 @@ describe('relay fencing (real redis-server)', function () {
       // A batch retried after an ambiguous failure (applied, reply lost) is not applied twice.
       const target = { keys, token: '7:new-leader', leaseMs: 10_000, xaddHead: xaddHead(keys.stream, 100) };
       const entries = [{ raw: Buffer.from('{"a":1}'), id: '1:5', t: 5, bytes: 7 }, { raw: '{"b":2}', id: '1:6', t: 6, bytes: 7 }];
-      const data = new Redis({ host: '127.0.0.1', port: server().port, autoResendUnfulfilledCommands: false });
+      const data = await dataConn();
       try {
         const send = () => writeBatch(data, target, 999, entries);
         assert.equal(await send(), 2);
@@ -191,9 +203,8 @@ describe('relay fencing (real redis-server)', function () {
       const before = await r.xlen(keys.stream);
       // The lease taken between the check (WATCH, GET) and the transaction: EXEC refuses it, the check runs
       // again and sees the new holder. (The thief's SET goes out on the same connection just before MULTI.)
-      const paused = new Redis({ host: '127.0.0.1', port: server().port, autoResendUnfulfilledCommands: false });
+      const paused = await dataConn();
       try {
-        await paused.ping();
         const sendCommand = paused.sendCommand.bind(paused);
         let checks = 0;
         let multis = 0;
@@ -209,6 +220,75 @@ describe('relay fencing (real redis-server)', function () {
       assert.equal(await r.exists(`${keys.stream}:batch:7:new-leader:1000`), 0);
       assert.deepEqual(last.map(([, f]) => f), [['raw', '{"b":2}', 'id', '1:6', 't', '6'], ['raw', '{"a":1}', 'id', '1:5', 't', '5'], ['raw', hit(4).raw, 'id', '1:4', 't', '1004']]);
     });
+  });
+
+  it('an ambiguous failure (EXEC applied, its reply lost with the connection): the batch is retried and not applied twice', async () => {
+    const keys = relayKeys('fence:ambiguous');
+    const proxy = await TcpProxy.start(server().port);
+    try {
+      const r = new Redis({ host: '127.0.0.1', port: server().port });
+      conns.push(r);
+      await r.set(keys.lease, '4:me', 'PX', 60_000);
+      const data = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0, retryStrategy: () => 20 });
+      data.on('error', () => undefined);
+      conns.push(data);
+      await data.connect();
+      const pub = new Publisher(data, keys, '4:me', { maxlen: 100, leaseMs: 60_000, log: nullLogger, onFenced: () => assert.fail('fenced') });
+      pub.push([hit(1), hit(2)]);
+      assert.equal(await pub.drain(5_000), true);
+      proxy.dropRepliesAfter('*1\r\n$4\r\nEXEC\r\n');
+      pub.push([hit(3), hit(4), hit(5)]);
+      await until(async () => (await r.xlen(keys.stream)) === 5, 5_000, 'the transaction applied');
+      assert.equal(pub.published, 2, 'its reply never arrived');
+      proxy.cut();
+      proxy.heal();
+      assert.equal(await pub.drain(10_000), true, 'retried after the reconnect');
+      assert.equal(pub.published, 5);
+      const got = await r.xrange(keys.stream, '-', '+');
+      assert.deepEqual(got.map(([, f]) => f[3]), ['1:1', '1:2', '1:3', '1:4', '1:5'], 'each once, in order');
+    } finally { await proxy.close(); }
+  });
+
+  it('the publishing connection killed again and again while it writes (CLIENT KILL): every hit published exactly once, in order', async () => {
+    const keys = relayKeys('fence:kills');
+    const data = await dataConn();
+    await data.client('SETNAME', 'pub-under-test');
+    const r = new Redis({ host: '127.0.0.1', port: server().port });
+    conns.push(r);
+    await r.set(keys.lease, '3:me', 'PX', 60_000);
+    // Names stick across ioredis reconnects only when given as an option: set it again on each ready.
+    data.on('ready', () => void data.client('SETNAME', 'pub-under-test').catch(() => undefined));
+    const pub = new Publisher(data, keys, '3:me', { maxlen: 100_000, leaseMs: 60_000, log: nullLogger, onFenced: () => assert.fail('fenced') });
+    const n = 30_000;
+    const pad = 'x'.repeat(1000);
+    const mk = (i: number): StoredHit => ({ seq: i, key: `9:${i}`, receivedAt: i, data: {}, raw: `{"hitIdHigh":9,"hitIdLow":${i},"p":"${pad}"}` });
+    let kills = 0;
+    let killedMidway = 0;
+    const killer = (async () => {
+      while (kills < 12) {
+        await new Promise((res) => setTimeout(res, 15));
+        const line = (await r.client('LIST') as string).split('\n').find((l) => / name=pub-under-test /.test(l));
+        if (!line) continue;
+        if (pub.published < n) killedMidway++;
+        await r.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]).catch(() => undefined);
+        kills++;
+      }
+    })();
+    for (let i = 1; i <= n; i += 3000) pub.push(Array.from({ length: 3000 }, (_, k) => mk(i + k)));
+    await killer;
+    assert.equal(await pub.drain(30_000), true, `drained (${pub.published}/${n})`);
+    assert.ok(killedMidway >= 3, `killed while writing ${killedMidway} times`);
+    const ids: string[] = [];
+    for (let from = '-'; ;) {
+      const page = await r.xrange(keys.stream, from, '+', 'COUNT', 5000);
+      for (const [, f] of page) ids.push(f[f.indexOf('id') + 1]);
+      if (page.length < 5000) break;
+      from = `(${page[page.length - 1][0]}`;
+    }
+    assert.equal(ids.length, n, 'each hit once');
+    assert.deepEqual(ids, Array.from({ length: n }, (_, i) => `9:${i + 1}`), 'in order');
+    assert.equal(pub.published, n);
+    assert.equal(pub.dropped, 0);
   });
 
   it('standbys register in a ZSET timed by Redis; each renewal prunes the expired ones and counts the others', async () => {
