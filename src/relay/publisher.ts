@@ -3,7 +3,7 @@ import type { Socket as NetStream } from 'node:net';
 import type { StoredHit } from '../shared/model';
 import { shouldLog, type Logger } from '../stream/logger';
 import type { RelayKeys } from './relayKeys';
-import { RespWriter, WireCommand } from './respWire';
+import { QueuedCommand, RespWriter, WireCommand, type QueueReport } from './respWire';
 
 /** How long a batch's marker lives: a retry after a longer Redis outage could publish that batch twice (viewers dedupe by hit id). */
 export const BATCH_MARK_MS = 10 * 60_000;
@@ -199,12 +199,12 @@ type Replies = Reply[];
  * Sends the commands back to back (nothing else can be written between them: one synchronous loop),
  * corked into one write. Not an ioredis pipeline: that costs twice as much per command, and copies the batch again.
  */
-function send(redis: Redis, cmds: WireCommand[]): Promise<Replies> {
+function send(redis: Redis, cmds: WireCommand[], answered: WireCommand[] = cmds): Promise<Replies> {
   const socket = redis.stream as NetStream | undefined;
   socket?.cork();
-  const replies = cmds.map((c) => (redis.sendCommand(c) as Promise<unknown>).then((v): Reply => [null, v], (e: Error): Reply => [e, null]));
+  for (const c of cmds) redis.sendCommand(c);
   socket?.uncork();
-  return Promise.all(replies);
+  return Promise.all(answered.map((c) => (c.promise as Promise<unknown>).then((v): Reply => [null, v], (e: Error): Reply => [e, null])));
 }
 
 function text(v: unknown): string | null {
@@ -247,14 +247,18 @@ export async function writeBatch(redis: Redis, target: BatchTarget, seq: number,
     tx ??= encodeBatch(target, marker, entries);
     const head = new RespWriter(256).command('MULTI');
     if (lease === null) head.command('SET', keys.lease, token, 'PX', String(target.leaseMs));
-    const cmds = [new WireCommand('multi', head.finish())];
-    if (lease === null) cmds.push(new WireCommand('set'));
-    for (let i = 0; i < entries.length; i++) cmds.push(new WireCommand('xadd', i === 0 ? tx : ''));
-    cmds.push(new WireCommand('set'), new WireCommand('exec'));
-    const replies = await send(redis, cmds);
-    const [execErr, result] = replies[replies.length - 1];
+    const report: QueueReport = {};
+    const multi = new WireCommand('multi', head.finish());
+    const exec = new WireCommand('exec');
+    const queued: WireCommand[] = [multi];
+    if (lease === null) queued.push(new QueuedCommand(report));
+    for (let i = 0; i < entries.length; i++) queued.push(new QueuedCommand(report, i === 0 ? tx : ''));
+    queued.push(new QueuedCommand(report), exec);
+    const replies = await send(redis, queued, [multi, exec]);
+    const [multiErr] = replies[0];
+    const [execErr, result] = replies[1];
     // EXECABORT: a command was refused when queued (out of memory, say); its own reply says why.
-    if (execErr) throw replies.find(([e]) => e && e !== execErr)?.[0] ?? execErr;
+    if (multiErr || execErr) throw report.error ?? multiErr ?? execErr!;
     if (result === null) {
       if (attempt >= MAX_WATCH_RETRIES) throw new Error(`the lease changed under ${attempt} attempts in a row to write a batch`);
       continue;

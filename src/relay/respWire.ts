@@ -84,3 +84,28 @@ export class WireCommand extends Command {
 
   override toWritable(): Buffer | string { return this.wire; }
 }
+
+/** Where the queued commands of one transaction report a refusal (the first one is kept). */
+export interface QueueReport { error?: Error }
+
+const SETTLED = Promise.resolve();
+function ignore(): void { /* "QUEUED" */ }
+function recordRefusal(this: QueuedCommand, e: Error): void { this.report.error ??= e; }
+
+/**
+ * A command queued inside MULTI: its reply ("QUEUED", or why Redis refused
+ * it) only keeps ioredis's reply matching in step, and EXEC says what
+ * happened. A batch has a thousand of them, so none gets a promise of its
+ * own: a refusal is recorded in the transaction's report.
+ */
+export class QueuedCommand extends WireCommand {
+  constructor(readonly report: QueueReport, wire: Buffer | string = '') {
+    super('queued', wire);
+    this.promise = SETTLED;
+    this.resolve = ignore;
+    this.reject = recordRefusal;
+  }
+}
+// ioredis builds each command's promise in its (internal) initPromise; a queued command has none.
+// Should that method change name, the base promise is built as before and ignored: correct, only slower.
+Object.defineProperty(QueuedCommand.prototype, 'initPromise', { value: function initPromise(): void { /* see above */ } });

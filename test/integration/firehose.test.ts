@@ -3,7 +3,7 @@
 // event-loop delay every other extension in the window would feel, the rate the
 // status bar shows, and how fast a filter typed in the panel updates the table.
 import * as assert from 'node:assert/strict';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorDelay } from '../support/eventLoopDelay';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
 import { harnessAvailable, pressWebview, queryWebview, typeWebview, waitFor, waitForWebview, demoControl } from './harness';
@@ -59,10 +59,9 @@ describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel o
     // The demo's firehose pool is generated on its thread now; let the rate settle before measuring.
     await new Promise((r) => setTimeout(r, 2000));
 
-    const eld = monitorEventLoopDelay({ resolution: 10 });
     const received0 = a.service.snapshot().stats.received;
     const emitted0 = demo.emittedCount;
-    eld.enable();
+    const eld = monitorDelay();
     // This thread's own CPU time (Node ≥ 23.9; code-server's Node has it): what the session costs it, apart from waiting for a core.
     const threadCpu = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
     const cpu0 = threadCpu?.();
@@ -87,9 +86,11 @@ describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel o
     const threadShare = cpu0 && cpu1 ? (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / (secs * 1000) : undefined;
     const ingested = (a.service.snapshot().stats.received - received0) / secs;
     const delivered = (demo.emittedCount - emitted0) / secs;
-    const p99 = eld.percentile(99) / 1e6;
+    const { p50, p99, max } = eld.interval();
+    const turn = eld.perIteration();
     console.log(`  offered ${RATE}/s: the demo server delivered ${Math.round(delivered)}/s, the session ingested ${Math.round(ingested)}/s; `
-      + `event-loop delay p50 ${(eld.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(eld.max / 1e6).toFixed(0)} ms; `
+      + `event-loop delay p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(0)} ms`
+      + `${turn ? ` (per turn of the loop: p50 ${turn.p50.toFixed(1)}, p99 ${turn.p99.toFixed(1)}, max ${turn.max.toFixed(0)} ms)` : ''}; `
       + `status bar "${a.statusText()}"${behindSeen ? ' (falling behind was shown)' : ''}`
       + `${threadShare === undefined ? '' : `; extension host thread CPU ${(threadShare * 100).toFixed(1)} %`}`
       + `; extension host RSS ${Math.round(rss0 / 2 ** 20)} MiB before, peak ${Math.round(peakRss / 2 ** 20)} MiB`);

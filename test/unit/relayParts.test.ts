@@ -222,6 +222,26 @@ describe('relay fencing (real redis-server)', function () {
     });
   });
 
+  it('a transaction Redis refuses says why (out of memory when queued; a key of the wrong type at EXEC) and is applied once the cause is gone', async () => {
+    const keys = relayKeys('fence:refused');
+    const r = new Redis({ host: '127.0.0.1', port: server().port });
+    conns.push(r);
+    await r.set(keys.lease, '5:me', 'PX', 60_000);
+    const data = await dataConn();
+    const target = { keys, token: '5:me', leaseMs: 60_000, xaddHead: xaddHead(keys.stream, 100) };
+    const entries = [{ raw: '{"a":1}', id: '1:1', t: 1, bytes: 7 }, { raw: '{"a":2}', id: '1:2', t: 2, bytes: 7 }];
+    await r.config('SET', 'maxmemory', '1');
+    try {
+      await assert.rejects(writeBatch(data, target, 1, entries), /OOM/);
+    } finally { await r.config('SET', 'maxmemory', '0'); }
+    await r.set(keys.stream, 'not a stream');
+    await assert.rejects(writeBatch(data, target, 1, entries), /WRONGTYPE/);
+    assert.equal(await r.exists(`${keys.stream}:batch:5:me:1`), 0, 'no marker claims the refused batch');
+    await r.del(keys.stream);
+    assert.equal(await writeBatch(data, target, 1, entries), 2);
+    assert.equal(await r.xlen(keys.stream), 2);
+  });
+
   it('an ambiguous failure (EXEC applied, its reply lost with the connection): the batch is retried and not applied twice', async () => {
     const keys = relayKeys('fence:ambiguous');
     const proxy = await TcpProxy.start(server().port);
