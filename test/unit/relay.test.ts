@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { MockLiveStreamServer } from '../../src/mock/mockServer';
 import { until } from '../support/engineHelpers';
 import { buildCli, runCli, type CliRun } from '../support/cliRun';
@@ -373,6 +373,28 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     const c = redis.client();
     await until(async () => (await c.xlen(KEY)) > 0, 10_000, 'published with the right password');
     assert.ok(!ok.stderr().includes('correct-horse-battery'));
+  });
+
+  it('Redis ACL users with only the commands the README lists: the relay publishes, a read-only viewer follows', async () => {
+    redis = await RedisServer.start();
+    mock = await MockLiveStreamServer.start({ rate: 20 });
+    const c = redis.client();
+    // As "Sizing" in the README says: keep these lists and that paragraph the same.
+    const relayCommands = 'GET SET INCR EXISTS DEL HGETALL XADD XREVRANGE ZREM WATCH UNWATCH MULTI EXEC EVALSHA EVAL PEXPIRE HSET HDEL TIME TYPE ZADD ZCARD ZREMRANGEBYSCORE PTTL';
+    const viewerCommands = 'XREAD XRANGE XREVRANGE HGETALL';
+    const connect = ['+info', '+client|setname'];
+    const plus = (list: string) => list.split(' ').map((x) => `+${x.toLowerCase()}`);
+    await c.call('ACL', 'SETUSER', 'relayer', 'on', '>relay-pw', `~${KEY}*`, 'resetchannels', '-@all', ...plus(relayCommands), ...connect);
+    await c.call('ACL', 'SETUSER', 'watcher', 'on', '>view-pw', `~${KEY}*`, 'resetchannels', '-@all', ...plus(viewerCommands), ...connect);
+    const v = cli(['tail', '--relay', redis.url.replace('redis://', 'redis://watcher@'), '--key', KEY], { LIVESTREAM_REDIS_PASSWORD: 'view-pw' });
+    const r = relay([], { LIVESTREAM_REDIS_PASSWORD: 'relay-pw' }, redis.url.replace('redis://', 'redis://relayer@'));
+    await until(() => v.stdout().split('\n').filter(Boolean).length >= 30, 30_000, `the viewer prints hits (${r.stderr()} ${v.stderr()})`);
+    assert.doesNotMatch(r.stderr() + v.stderr(), /NOPERM|refused a command/);
+    const status = await c.hgetall(`${KEY}:status`);
+    assert.equal(status.state, 'connected');
+    // And the viewer cannot write: read-only as listed.
+    const w = new Redis({ host: '127.0.0.1', port: redis.port, username: 'watcher', password: 'view-pw' });
+    try { await assert.rejects(w.xadd(KEY, '*', 'raw', '{}'), /NOPERM/); } finally { w.disconnect(); }
   });
 
   it('rediss:// (TLS, a private CA given with --redis-ca): relay and viewer', async () => {
