@@ -3,6 +3,7 @@ import type { Socket as NetStream } from 'node:net';
 import type { StoredHit } from '../shared/model';
 import { shouldLog, type Logger } from '../stream/logger';
 import type { RelayKeys } from './relayKeys';
+import { isFatalRedisError } from './redisTarget';
 import { QueuedCommand, RespWriter, WireCommand, type QueueReport } from './respWire';
 
 /** How long a batch's marker lives: a retry after a longer Redis outage could publish that batch twice (viewers dedupe by hit id). */
@@ -21,6 +22,8 @@ export interface PublisherOptions {
   log: Logger;
   /** Called when the fence refuses a write: another relay leads now. */
   onFenced(): void;
+  /** Called when Redis refuses the writes in a way no retry fixes (NOPERM: the ACL user lacks a command). Publishing stops. */
+  onFatal?(e: Error): void;
   /** Called when a batch was written (for stats/tests). */
   onPublished?(n: number): void;
 }
@@ -93,6 +96,7 @@ export class Publisher {
   /** Resolves when the buffer is empty and nothing is in flight (or `ms` passed). */
   drain(ms: number): Promise<boolean> {
     if (this.held === 0 && !this.active) return Promise.resolve(true);
+    if (this.stopped && !this.active) return Promise.resolve(false);
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), ms);
       this.idleWaiters.push(() => { clearTimeout(t); resolve(true); });
@@ -137,6 +141,7 @@ export class Publisher {
       (err: Error) => {
         this.active = false;
         this.retry = batch;
+        if (isFatalRedisError(err) && this.opts.onFatal) { this.stopped = true; this.opts.onFatal(err); return; }
         if (shouldLog(++this.failures)) this.opts.log.warn(`Redis write failed (${this.buffered} hits buffered): ${err.message}`);
         this.scheduleRetry();
       },

@@ -291,6 +291,8 @@ export class Relay {
       maxBufferedHits: this.opts.maxBufferedHits,
       log: this.opts.log,
       onFenced: () => { this.opts.log.warn('Another relay holds the lease now (fenced write refused): stepping down.'); void this.stepDown('standby', 'Another relay took over.'); },
+      // Holding the Adobe connection while no hit can be published helps nobody: end, as for a wrong password.
+      onFatal: (e) => { this.fatal = `Publishing to Redis failed: ${describeRedisError(e, this.opts.target)}`; this.wake?.(); },
     });
     const n = Math.max(1, this.opts.connections ?? 1);
     this.merged = n > 1 ? new DedupeWindow() : undefined;

@@ -397,6 +397,19 @@ describe('team relay on Redis Streams (real redis-server, CLI processes)', funct
     try { await assert.rejects(w.xadd(KEY, '*', 'raw', '{}'), /NOPERM/); } finally { w.disconnect(); }
   });
 
+  it('an ACL user lacking a command the relay publishes with: it ends (exit 3) naming the command, instead of holding the Adobe connection for nothing', async () => {
+    redis = await RedisServer.start();
+    mock = await MockLiveStreamServer.start({ rate: 20 });
+    const c = redis.client();
+    await c.call('ACL', 'SETUSER', 'relayer', 'on', '>relay-pw', `~${KEY}*`, 'resetchannels', '+@all', '-watch');
+    const r = relay([], { LIVESTREAM_REDIS_PASSWORD: 'relay-pw' }, redis.url.replace('redis://', 'redis://relayer@'));
+    assert.equal(await r.exit, 3, r.stderr());
+    assert.match(r.stderr(), /Publishing to Redis failed: Redis refused a command for this user \(NOPERM\).*'watch'/);
+    assert.ok(!r.stderr().includes('relay-pw'));
+    assert.equal(r.stderr().split('\n').filter((l) => l.includes('NOPERM')).length, 1, `said once, not once per retried batch: ${r.stderr()}`);
+    await until(() => mock!.activeConnections === 0, 5_000, 'the Adobe connection closed');
+  });
+
   it('rediss:// (TLS, a private CA given with --redis-ca): relay and viewer', async () => {
     const cert = makeLoopbackCert();
     try {
