@@ -43,9 +43,10 @@ const RETRY_MS = 250;
  * batch is retried as the same batch (same marker: exactly once).
  *
  * `redis` must be a connection of its own (WATCH state is per connection) with
- * `autoResendUnfulfilledCommands` off: ioredis would otherwise resend the
- * commands of a transaction cut by a disconnect on the next connection, where
- * its WATCH no longer holds, that is, unfenced.
+ * the offline queue and `autoResendUnfulfilledCommands` off (checked): ioredis
+ * would otherwise send a transaction's commands, queued while disconnected or
+ * cut by a disconnect, on the next connection, where its WATCH no longer
+ * holds, that is, unfenced.
  */
 export class Publisher {
   private readonly queue: Entry[] = [];

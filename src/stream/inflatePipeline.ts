@@ -17,7 +17,7 @@
  * with the keys already delivered so nothing is delivered twice.
  */
 import type { Worker } from 'node:worker_threads';
-import { addCounts, hitsOf, PendingDrains, ReadHold, RecentKeys, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
+import { addCounts, copyIntoRing, hitsOf, PendingDrains, ReadHold, RecentKeys, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
 import type { FromInflater, InflaterInit, InflaterState, ToInflater } from './pipelineMessages';
 import type { ProcessorCounts } from './recordProcessor';
 
@@ -85,15 +85,7 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
     if (n <= this.ring.length - (this.ringHead - this.ringTail)) {
       // Copied into the shared ring, then announced as one region (two across the ring's end).
       let at = this.ringHead;
-      for (const c of chunks) {
-        for (let done = 0; done < c.byteLength;) {
-          const i = at % this.ring.length;
-          const len = Math.min(c.byteLength - done, this.ring.length - i);
-          this.ring.set(len === c.byteLength ? c : c.subarray(done, done + len), i);
-          done += len;
-          at += len;
-        }
-      }
+      for (const c of chunks) { copyIntoRing(this.ring, at, c); at += c.byteLength; }
       const start = this.ringHead % this.ring.length;
       const first = Math.min(n, this.ring.length - start);
       w.postMessage({ t: 'ring', at: start, len: first } satisfies ToInflater);

@@ -308,6 +308,17 @@ export class PendingDrains {
   ids(): IterableIterator<number> { return this.waiting.keys(); }
 }
 
+/** Copies `chunk` into `ring` from the ring-global offset `at` on, wrapping at the ring's end (the caller checked the room). */
+export function copyIntoRing(ring: Uint8Array, at: number, chunk: Uint8Array): void {
+  const size = ring.length;
+  for (let done = 0; done < chunk.length;) {
+    const i = (at + done) % size;
+    const n = Math.min(chunk.length - done, size - i);
+    ring.set(n === chunk.length ? chunk : chunk.subarray(done, done + n), i);
+    done += n;
+  }
+}
+
 /** Pause reading when this many decompressed bytes are in flight to the worker; resume below the low mark. */
 const BACKLOG_HIGH = 8 * 1024 * 1024;
 const BACKLOG_LOW = 2 * 1024 * 1024;
@@ -510,15 +521,8 @@ export class WorkerPipeline implements RecordPipeline {
 
   /** Copies a chunk into the ring and tells the worker; false when it does not fit yet. */
   private write(chunk: Uint8Array): boolean {
-    const size = this.ring.length;
-    if (this.sent + chunk.length - this.acked > size) return false;
-    let done = 0;
-    while (done < chunk.length) {
-      const at = (this.sent + done) % size;
-      const n = Math.min(chunk.length - done, size - at);
-      this.ring.set(n === chunk.length ? chunk : chunk.subarray(done, done + n), at);
-      done += n;
-    }
+    if (this.sent + chunk.length - this.acked > this.ring.length) return false;
+    copyIntoRing(this.ring, this.sent, chunk);
     this.sent += chunk.length;
     this.worker?.postMessage({ t: 'data', end: this.sent } satisfies ToWorker);
     return true;

@@ -153,8 +153,8 @@ describe('relay fencing (real redis-server)', function () {
   const conns: Redis[] = [];
   afterEach(() => { for (const c of conns.splice(0)) c.disconnect(); });
   /** A publishing connection as the relay makes one (no offline queue, no resend after a reconnect). */
-  async function dataConn(): Promise<Redis> {
-    const c = new Redis({ host: '127.0.0.1', port: server().port, lazyConnect: true, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0, retryStrategy: () => 20 });
+  async function dataConn(port = server().port): Promise<Redis> {
+    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0, retryStrategy: () => 20 });
     c.on('error', () => undefined);
     conns.push(c);
     await c.connect();
@@ -249,10 +249,7 @@ describe('relay fencing (real redis-server)', function () {
       const r = new Redis({ host: '127.0.0.1', port: server().port });
       conns.push(r);
       await r.set(keys.lease, '4:me', 'PX', 60_000);
-      const data = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0, retryStrategy: () => 20 });
-      data.on('error', () => undefined);
-      conns.push(data);
-      await data.connect();
+      const data = await dataConn(proxy.port);
       const pub = new Publisher(data, keys, '4:me', { maxlen: 100, leaseMs: 60_000, log: nullLogger, onFenced: () => assert.fail('fenced') });
       pub.push([hit(1), hit(2)]);
       assert.equal(await pub.drain(5_000), true);
