@@ -46,7 +46,36 @@ export function quoteLongIntegers(text: string): string {
   return out;
 }
 
-const LONG_RUN = /\d{16,}/g;
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** End of the digit run that starts at `start`. */
+export function digitsEnd(text: string, start: number): number {
+  let e = start;
+  while (isDigit(text.charCodeAt(e))) e++;
+  return e;
+}
+
+/**
+ * Start of the first run of 16+ ASCII digits at or after `from` (what `/\d{16,}/g` finds), -1 when
+ * there is none. Every such run covers one of any 16 consecutive
+ * positions, so only every 16th character is probed: a hit is ~1 800 characters with a few long
+ * runs, and the regex tested each one (a tenth of the parse worker's time at firehose rates).
+ */
+export function longRunAt(text: string, from: number): number {
+  const n = text.length;
+  for (let p = from + 15; p < n; p += 16) {
+    if (!isDigit(text.charCodeAt(p))) continue;
+    let s = p;
+    while (s > from && isDigit(text.charCodeAt(s - 1))) s--;
+    const e = digitsEnd(text, p + 1);
+    if (e - s >= 16) return s;
+    // A shorter run: the next long one starts after it, at e + 1 or later.
+    p = e;
+  }
+  return -1;
+}
 
 /**
  * Parses one record. Integers beyond 2^53 and all id fields become strings with
@@ -80,13 +109,12 @@ export function parseRecord(text: string): Record<string, unknown> {
 
 /** Puts exact digits back into top-level fields; false when the text is not the simple case. */
 function restoreTopLevel(rec: Record<string, unknown>, text: string): boolean {
-  // Walk the long digit runs (a fast native regex) and check the few characters
+  // Walk the long digit runs and check the few characters
   // around each by hand: `"key"<ws>:<ws>[-]digits<ws>[,}\]]`. Anything else → slow path.
   const found: [string, string][] = [];
-  LONG_RUN.lastIndex = 0;
-  for (let m = LONG_RUN.exec(text); m; m = LONG_RUN.exec(text)) {
-    let start = m.index;
-    const end = start + m[0].length;
+  for (let at = longRunAt(text, 0), end = 0; at !== -1; at = longRunAt(text, end)) {
+    let start = at;
+    end = digitsEnd(text, at);
     let i = end;
     while (isWs(text.charCodeAt(i))) i++;
     const after = text.charCodeAt(i);

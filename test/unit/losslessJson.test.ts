@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { fastHitKey, hitKey, parseRecord, quoteLongIntegers, RecordParseError } from '../../src/shared/losslessJson';
+import { fastHitKey, hitKey, digitsEnd, longRunAt, parseRecord, quoteLongIntegers, RecordParseError } from '../../src/shared/losslessJson';
 
 const fixture = readFileSync(join(__dirname, '../fixtures/adobe-sample-hit.json'), 'utf8');
 
@@ -86,6 +86,25 @@ describe('losslessJson', () => {
       // Numbers with 16+ integer digits may have become strings; nothing else changes.
       assert.equal(JSON.stringify(parsed, (_k, x) => (typeof x === 'string' && /^-?\d{16,}$/.test(x) ? Number(x) : x)), JSON.stringify(JSON.parse(text)));
     }), { numRuns: 300 });
+  });
+
+  it('property: the probing scan finds exactly the runs /\\d{16,}/g finds', () => {
+    const runs = (text: string): [number, number][] => {
+      const out: [number, number][] = [];
+      for (let at = longRunAt(text, 0); at !== -1; at = longRunAt(text, digitsEnd(text, at))) out.push([at, digitsEnd(text, at)]);
+      return out;
+    };
+    // Digit runs of every length around 16, at every offset, between other characters (including
+    // non-ASCII digits, which \d does not match either).
+    const piece = fc.oneof(fc.stringMatching(/^[0-9]{0,40}$/), fc.constantFrom('a', '"', '-', ' ', ':', '\u0660', '٣'));
+    fc.assert(fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+      const text = parts.join('');
+      assert.deepEqual(runs(text), [...text.matchAll(/\d{16,}/g)].map((m) => [m.index, m.index + m[0].length]));
+    }), { numRuns: 2000 });
+    // The edges: a run of exactly 15/16/17 digits at the start, at the end, and alone.
+    for (const t of ['1'.repeat(15), '1'.repeat(16), '1'.repeat(17), `x${'2'.repeat(16)}`, `${'3'.repeat(16)}x`, `${'4'.repeat(15)}x${'5'.repeat(16)}`]) {
+      assert.deepEqual(runs(t), [...t.matchAll(/\d{16,}/g)].map((m) => [m.index, m.index + m[0].length]), t);
+    }
   });
 
   describe('fastHitKey (the CLI\'s key without a full restore) agrees with hitKey(parseRecord) or declines', () => {
