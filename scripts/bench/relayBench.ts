@@ -4,7 +4,12 @@
  * - relay end to end: payload server → `relay` → a real redis-server → one
  *   `tail --relay` consumer to a pipe; goal ≥ 0.8 of direct;
  * - fan-out: 20 `tail --relay` consumers, each receiving every hit;
- * - Redis memory (INFO memory) holding `maxlen` 100 000 entries.
+ * - Redis memory (INFO memory) holding `maxlen` 100 000 entries;
+ * - each stage of the chain alone: the relay publishing to Redis with no consumer (entries/s, from
+ *   XLEN), and one consumer reading 100 000 entries already in Redis. End to end, the relay, Redis
+ *   and the consumer share this machine's 2 cores with each other (the direct CLI has them to
+ *   itself), so the end-to-end ratio is bounded by the chain's total CPU; the stages alone show the
+ *   throughput each part sustains, i.e. what the chain reaches when its processes do not share cores.
  * The clock of each run starts at the first byte a consumer writes, so process start-up is not counted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -72,6 +77,38 @@ async function relayed(gz: Buffer, n: number, consumers: number, redis: RedisSer
   return n / ((end - t0) / 1000);
 }
 
+/** payload → relay → Redis, no consumer: entries/s while the stream grows from its first entry to n. */
+async function relayStage(gz: Buffer, n: number, redis: RedisServer, key: string, stateDir: string): Promise<number> {
+  const { server, port } = await serveForever(gz);
+  const c = redis.client();
+  const relay = cli(['relay', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--redis', redis.url, '--key', key, '--maxlen', String(2 * n), '--state-dir', stateDir]);
+  let stderr = '';
+  relay.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  let t0 = 0;
+  let end = 0;
+  for (let k = 0; ; k++) {
+    if (k > 3000 || relay.exitCode !== null) throw new Error(`the relay published ${await c.xlen(key)}/${n} entries: ${stderr.slice(-2000)}`);
+    const len = await c.xlen(key);
+    const now = performance.now();
+    if (len > 0 && t0 === 0) t0 = now;
+    if (len >= n) { end = now; break; }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await stop([relay]);
+  server.closeAllConnections();
+  server.close();
+  return n / ((end - t0) / 1000);
+}
+
+/** One consumer reading n entries already in Redis (`--from-start`), to a pipe. */
+async function consumerStage(n: number, redis: RedisServer, key: string): Promise<number> {
+  const v = cli(['tail', '--relay', redis.url, '--key', key, '--from-start']);
+  let t0 = 0;
+  const end = await countLines(v, n, (t) => { t0 = t; });
+  await stop([v]);
+  return n / ((end - t0) / 1000);
+}
+
 async function main() {
   ensureRedisServer();
   const stateDir = mkdtempSync(join(tmpdir(), 'lsi-relay-bench-'));
@@ -96,6 +133,17 @@ async function main() {
     const directRate = median(directs);
     const relayRate = median(relays);
     const pairs = directs.map((d, i) => (relays[i] / d).toFixed(2)).join(', ');
+    // The stages alone: the relay publishing (its stream then holds the consumer stage's input).
+    const relayStages: number[] = [];
+    const consumerStages: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      // A fresh key each round, as above; deleted once read.
+      relayStages.push(await relayStage(gz, n, redis, `livestream:stage${r}`, stateDir));
+      consumerStages.push(await consumerStage(n, redis, `livestream:stage${r}`));
+      await c0.del(`livestream:stage${r}`);
+    }
+    const relayStageRate = median(relayStages);
+    const consumerStageRate = median(consumerStages);
     const fanN = 50_000;
     const fan = payload(fanN, 11);
     const fanRate = await relayed(fan.gz, fanN, 20, redis, 'livestream:fanout', stateDir);
@@ -109,15 +157,18 @@ async function main() {
       { what: `direct: tail --url to a pipe (median of ${rounds})`, 'hits/s': Math.round(directRate), ratio: '1.00' },
       { what: `relay end to end: relay → Redis → 1 tail --relay (median of ${rounds}; pairs ${pairs})`, 'hits/s': Math.round(relayRate), ratio: (relayRate / directRate).toFixed(2) },
       { what: `fan-out: 20 tail --relay consumers, ${fanN} hits each (per consumer)`, 'hits/s': Math.round(fanRate), ratio: (fanRate / directRate).toFixed(2) },
+      { what: `stage alone: relay → Redis, no consumer (median of ${rounds})`, 'hits/s': Math.round(relayStageRate), ratio: (relayStageRate / directRate).toFixed(2) },
+      { what: `stage alone: Redis → 1 tail --relay, ${n} entries already there (median of ${rounds})`, 'hits/s': Math.round(consumerStageRate), ratio: (consumerStageRate / directRate).toFixed(2) },
     ];
     const mem = { 'stream entries': len, 'record bytes (avg)': Math.round(raw.length / n), 'Redis used_memory (MiB)': (used / 2 ** 20).toFixed(1), 'per entry (bytes)': Math.round(used / len) };
-    if (json) process.stdout.write(`${JSON.stringify({ rows, mem, directs, relays })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ rows, mem, directs, relays, relayStages, consumerStages })}\n`);
     else {
       console.log(`Team relay vs. the direct CLI (same run, same ${n}-hit payload, ${rounds} alternating pairs; 20-consumer fan-out: ${fanN} hits)`);
       console.table(rows);
       console.log('Redis memory at maxlen 100 000:');
       console.table([mem]);
       console.log('Goal: relay end to end ≥ 0.8 of direct; every fan-out consumer receives every hit.');
+      console.log('End to end, relay, Redis and consumer share the 2 cores that direct has to itself; the stages alone show what each sustains.');
     }
   } finally {
     await redis.stop();
