@@ -59,9 +59,9 @@ export function digitsEnd(text: string, start: number): number {
 
 /**
  * Start of the first run of 16+ ASCII digits at or after `from` (what `/\d{16,}/g` finds), -1 when
- * there is none. Every such run covers one of any 16 consecutive
- * positions, so only every 16th character is probed: a hit is ~1 800 characters with a few long
- * runs, and the regex tested each one (a tenth of the parse worker's time at firehose rates).
+ * there is none. Every such run covers one of any 16 consecutive positions, so only every 16th
+ * character is probed: a hit is ~1 800 characters with a few long runs, and the regex, which tests
+ * each character, was a tenth of the parse worker's time at firehose rates.
  */
 export function longRunAt(text: string, from: number): number {
   const n = text.length;
@@ -109,8 +109,8 @@ export function parseRecord(text: string): Record<string, unknown> {
 
 /** Puts exact digits back into top-level fields; false when the text is not the simple case. */
 function restoreTopLevel(rec: Record<string, unknown>, text: string): boolean {
-  // Walk the long digit runs and check the few characters
-  // around each by hand: `"key"<ws>:<ws>[-]digits<ws>[,}\]]`. Anything else → slow path.
+  // Walk the long digit runs and check the few characters around each by hand:
+  // `"key"<ws>:<ws>[-]digits<ws>[,}\]]`. Anything else → slow path.
   const found: [string, string][] = [];
   for (let at = longRunAt(text, 0), end = 0; at !== -1; at = longRunAt(text, end)) {
     let start = at;
