@@ -46,6 +46,11 @@ async function stop(children: ChildProcess[]): Promise<void> {
   await Promise.all(children.map((c) => new Promise((r) => { if (c.exitCode !== null) r(null); else { c.on('exit', r); c.kill('SIGINT'); } })));
 }
 
+/** `relay` from the payload server on `port` to `key` in Redis. */
+function startRelay(port: number, redis: RedisServer, key: string, maxlen: number, stateDir: string): ChildProcess {
+  return cli(['relay', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--redis', redis.url, '--key', key, '--maxlen', String(maxlen), '--state-dir', stateDir]);
+}
+
 async function direct(gz: Buffer, n: number, stateDir: string): Promise<number> {
   const { server, port } = await serveForever(gz);
   const c = cli(['tail', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--force', '--state-dir', stateDir]);
@@ -69,7 +74,7 @@ async function relayed(gz: Buffer, n: number, consumers: number, redis: RedisSer
   }
   let t0 = Infinity;
   const ends = viewers.map((v) => countLines(v, n, (t) => { t0 = Math.min(t0, t); }));
-  const relay = cli(['relay', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--redis', redis.url, '--key', key, '--maxlen', '100000', '--state-dir', stateDir]);
+  const relay = startRelay(port, redis, key, 100_000, stateDir);
   const end = Math.max(...(await Promise.all(ends)));
   await stop([relay, ...viewers]);
   server.closeAllConnections();
@@ -81,7 +86,7 @@ async function relayed(gz: Buffer, n: number, consumers: number, redis: RedisSer
 async function relayStage(gz: Buffer, n: number, redis: RedisServer, key: string, stateDir: string): Promise<number> {
   const { server, port } = await serveForever(gz);
   const c = redis.client();
-  const relay = cli(['relay', '--url', `http://127.0.0.1:${port}/api/1/stream/bench`, '--redis', redis.url, '--key', key, '--maxlen', String(2 * n), '--state-dir', stateDir]);
+  const relay = startRelay(port, redis, key, 2 * n, stateDir);
   let stderr = '';
   relay.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   let t0 = 0;

@@ -190,7 +190,7 @@ function idDigits(rec: Record<string, unknown>, text: string, name: string): str
   while (isWs(text.charCodeAt(i))) i++;
   const start = i;
   if (text.charCodeAt(i) === 45) i++; // -
-  while (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  i = digitsEnd(text, i);
   const digits = text.slice(start, i);
   const next = text.charCodeAt(i);
   if (digits === '' || digits === '-' || next === 46 || next === 101 || next === 69) return undefined; // . e E: not an integer literal
