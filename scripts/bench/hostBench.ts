@@ -20,7 +20,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { constants as perfConstants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { monitorDelay } from '../../test/support/eventLoopDelay';
 import { StreamService } from '../../src/session/streamService';
 import { PanelRelay } from '../../src/session/panelRelay';
@@ -41,6 +41,8 @@ const unbounded = process.argv.includes('--unbounded');
 const inline = process.argv.includes('--inline');
 /** --gunzip-here: gunzip on this thread, records in a worker (as before the inflater thread), for the "before" figures. */
 const gunzipHere = process.argv.includes('--gunzip-here');
+/** --no-shared-batches: batches in ordinary (transferred) buffers, as before sharedBatches.ts, for the "before" figures. */
+const noShared = process.argv.includes('--no-shared-batches');
 
 interface MockProc { child: ChildProcess; streamUrl: string; statusUrl: string }
 
@@ -97,7 +99,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
       return { settings: { ...r.settings, streamUrl: mock.streamUrl }, problems: [] };
     },
     credentials: async () => undefined,
-    engineOverrides: inline ? { pipeline: 'inline' } : gunzipHere ? { pipeline: 'worker' } : undefined,
+    engineOverrides: { ...(inline ? { pipeline: 'inline' as const } : gunzipHere ? { pipeline: 'worker' as const } : {}), ...(noShared ? { sharedBatchBytes: 0 } : {}) },
   });
   let postedBytes = 0;
   const relay = new PanelRelay({
@@ -116,6 +118,13 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
   await sleep(WARMUP_S * 1000);
 
   const eld = monitorDelay();
+  // Full collections (mark-compact) of this thread's heap: each pauses it, and in VS Code that heap is every extension's.
+  let fullGcs = 0;
+  let fullGcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e.detail as { kind?: number } | undefined)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) { fullGcs++; fullGcMs += e.duration; }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const elu0 = performance.eventLoopUtilization();
   const thread0 = threadCpu?.();
   const cpu0 = process.cpuUsage();
@@ -134,6 +143,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
   const thread1 = threadCpu?.();
   const cpu = process.cpuUsage(cpu0);
   eld.disable();
+  gcObserver.disconnect();
   clearInterval(rssTimer);
   const ingested = (recv1 - recv0) / secs;
   const delivered = (m1.emitted - m0.emitted) / secs;
@@ -159,6 +169,8 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
     'ELD p99 (ms)': eld.interval().p99.toFixed(1),
     'ELD max (ms)': eld.interval().max.toFixed(0),
     ...(perTurn ? { 'per-turn delay p50 (ms)': perTurn.p50.toFixed(1), 'per-turn delay p99 (ms)': perTurn.p99.toFixed(1), 'per-turn delay max (ms)': perTurn.max.toFixed(0) } : {}),
+    'full GCs of this heap (per 10 s)': Math.round(fullGcs * 10 / secs),
+    'full GC pause (ms per 10 s)': Math.round(fullGcMs * 10 / secs),
     'main thread busy (%)': (elu.utilization * 100).toFixed(1),
     'main-thread CPU ms / 1000 hits': ((elu.active / hits) * 1000).toFixed(1),
     ...(thread0 && thread1 ? {

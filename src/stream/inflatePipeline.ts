@@ -17,9 +17,10 @@
  * with the keys already delivered so nothing is delivered twice.
  */
 import type { Worker } from 'node:worker_threads';
-import { addCounts, copyIntoRing, hitsOf, PendingDrains, ReadHold, RecentKeys, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
+import { addCounts, copyIntoRing, hitsOf, PendingDrains, ReadHold, RecentKeys, sharedBatchGauge, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
 import type { FromInflater, InflaterInit, InflaterState, ToInflater } from './pipelineMessages';
 import type { ProcessorCounts } from './recordProcessor';
+import type { SharedBatchGauge } from './sharedBatches';
 
 /** Pause reading when this many compressed bytes wait for gunzip; resume below the low mark. */
 const COMPRESSED_HIGH = 1024 * 1024;
@@ -48,6 +49,8 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
   private readonly recent: RecentKeys;
   private disposed = false;
   private reffed = true;
+  /** Shared batch memory on this thread (sharedBatches.ts); the parse worker allocates against it. */
+  readonly gauge?: SharedBatchGauge;
 
   private readonly ring: Uint8Array;
   /** Ring-global offsets: the next byte written, and the first byte gunzip has not taken yet. */
@@ -61,10 +64,14 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
     if (!o.script) throw new Error('The stream worker script is missing (dist/streamWorker.js).');
     this.script = o.script;
     this.recent = new RecentKeys(Math.max(1, o.processor.dedupeWindow ?? 100_000));
+    this.gauge = sharedBatchGauge(o);
     const w = spawnWorker(this.script);
     this.worker = w;
-    w.postMessage({ t: 'inflater-init', processor: o.processor, maxRecordBytes: o.maxRecordBytes, flushMs: o.flushMs ?? 50, nice: o.nice, seed: [], ring: this.ring.buffer as SharedArrayBuffer } satisfies InflaterInit);
-    w.on('message', (m: FromInflater) => { if (this.worker === w) this.onMessage(m); });
+    w.postMessage({ t: 'inflater-init', processor: o.processor, maxRecordBytes: o.maxRecordBytes, flushMs: o.flushMs ?? 50, nice: o.nice, seed: [], ring: this.ring.buffer as SharedArrayBuffer, sharedBatches: this.gauge?.share } satisfies InflaterInit);
+    w.on('message', (m: FromInflater) => {
+      if (m.t === 'batch') this.gauge?.track(m.m.bytes);
+      if (this.worker === w) this.onMessage(m);
+    });
     w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
     w.on('exit', (code) => { if (this.worker === w) this.died(`exit code ${code}`); });
   }

@@ -22,6 +22,7 @@ import type { Logger } from './logger';
 import { WorkerPipeline } from './pipeline';
 import { keyEnds, type BatchMessage, type FromInflater, type InflaterInit, type InflaterState, type ToInflater } from './pipelineMessages';
 import { lowerThisThreadPriority } from './threadPriority';
+import { isShared } from './sharedBatches';
 
 /** Report gunzip's progress (the main thread's back-pressure) at least this often, in compressed bytes. */
 const PROGRESS_BYTES = 256 * 1024;
@@ -46,6 +47,7 @@ export class InflaterSide {
     };
     this.inner = new WorkerPipeline({
       processor: init.processor, maxRecordBytes: init.maxRecordBytes, keepRawBytes: true, log, flushMs: init.flushMs, nice: init.nice, seed: init.seed,
+      sharedBatches: init.sharedBatches,
       forward: (m) => this.forward(m),
       // Only the inner pipeline's inline fallback (its parse worker kept dying) delivers hits here.
       deliver: (hits) => this.forward(batchOf(hits)),
@@ -117,8 +119,10 @@ export class InflaterSide {
   }
 
   private forward(m: BatchMessage): void {
-    // Moved on as they came; the key ends are copied: the inner pipeline keeps them (its restart seed).
-    const moved = [m.bytes.buffer, m.ends.buffer, m.measured.buffer] as ArrayBuffer[];
+    // Moved on as they came (shared bytes by reference); the key ends are copied: the inner pipeline
+    // keeps them (its restart seed).
+    const moved = [m.ends.buffer, m.measured.buffer] as ArrayBuffer[];
+    if (!isShared(m.bytes)) moved.push(m.bytes.buffer as ArrayBuffer);
     this.post({ t: 'batch', m, state: this.state() }, moved);
   }
 

@@ -67,6 +67,8 @@ export interface EngineOptions {
    * leaves it (its worker is its bottleneck and nothing else needs the thread).
    */
   workerNice?: number;
+  /** Budget of batch bytes in shared memory on this thread (pipeline.ts; default 64 MiB, 0 = none). */
+  sharedBatchBytes?: number;
 }
 
 export interface StartOptions {
@@ -236,6 +238,7 @@ export class LiveStreamEngine {
       keepRawBytes: !!this.opts.keepRawBytes,
       log: this.log,
       deliver: (hits: StoredHit[]) => this.deliver(hits),
+      sharedBatchBytes: this.opts.sharedBatchBytes,
     };
     const mode = this.opts.pipeline ?? 'off-thread';
     const script = mode === 'inline' ? undefined : defaultWorkerScript();

@@ -31,6 +31,7 @@ import { parseRecord } from '../shared/losslessJson';
 import { keyEnds, type BatchMessage, type ToWorker, type WorkerInit } from './pipelineMessages';
 import { RecordProcessor, type ProcessorCounts, type ProcessorOptions } from './recordProcessor';
 import { RecordSplitter } from './recordSplitter';
+import { SHARED_BATCH_BUDGET_BYTES, SharedBatchGauge, type SharedBatchShare } from './sharedBatches';
 
 export interface PipelineOptions {
   processor: ProcessorOptions;
@@ -351,6 +352,19 @@ export interface WorkerPipelineOptions extends PipelineOptions {
    * thread forwards batches to the main thread, which makes the hits; `deliver` is then unused).
    */
   forward?(m: BatchMessage): void;
+  /**
+   * Budget of the batches in shared memory (sharedBatches.ts), bytes: default
+   * SHARED_BATCH_BUDGET_BYTES; 0 for ordinary buffers throughout (the bench's "before").
+   */
+  sharedBatchBytes?: number;
+  /** The receiving thread's gauge, for a pipeline that forwards its batches there (the inflater's). */
+  sharedBatches?: SharedBatchShare;
+}
+
+/** The gauge of a pipeline whose thread keeps the hits, unless shared batches are off. */
+export function sharedBatchGauge(o: { sharedBatchBytes?: number }): SharedBatchGauge | undefined {
+  const budget = o.sharedBatchBytes ?? SHARED_BATCH_BUDGET_BYTES;
+  return budget > 0 ? new SharedBatchGauge(budget) : undefined;
 }
 
 /** The bundle's worker (dist/streamWorker.js), or this source file's sibling under tsx (tests, bench). */
@@ -408,6 +422,9 @@ export class WorkerPipeline implements RecordPipeline {
   private deaths: number[] = [];
   private disposed = false;
   restarts = 0;
+  /** Shared batch memory counted here (when this thread keeps the hits), and what the worker is told. */
+  readonly gauge?: SharedBatchGauge;
+  private readonly share?: SharedBatchShare;
 
   constructor(private readonly o: WorkerPipelineOptions) {
     const script = o.script ?? defaultWorkerScript();
@@ -419,6 +436,8 @@ export class WorkerPipeline implements RecordPipeline {
     this.ring = new Uint8Array(this.ringBuffer);
     this.recent = new RecentKeys(Math.max(1, o.processor.dedupeWindow ?? 100_000));
     if (o.seed?.length) this.recent.add(o.seed.join(''), keyEnds(o.seed));
+    this.gauge = o.forward ? undefined : sharedBatchGauge(o);
+    this.share = o.sharedBatches ?? this.gauge?.share;
     this.start();
   }
 
@@ -431,13 +450,15 @@ export class WorkerPipeline implements RecordPipeline {
     const init: WorkerInit = {
       t: 'init', ring: this.ringBuffer, processor: this.o.processor, maxRecordBytes: this.o.maxRecordBytes, flushMs: this.flushMs,
       offset: this.acked, skipping: this.ackedSkipping || undefined, seed: this.recent.list(), nice: this.o.nice,
+      sharedBatches: this.share,
     };
     w.postMessage(init);
     // A restarted worker reads again from the last acknowledged boundary, told where responses ended.
     for (const at of this.ends) w.postMessage({ t: 'end', at } satisfies ToWorker);
     if (this.sent > (this.ends.at(-1) ?? this.acked)) w.postMessage({ t: 'data', end: this.sent } satisfies ToWorker);
     for (const id of this.drains.ids()) if (!this.queue.some((q) => q.kind === 'flush' && q.id === id)) w.postMessage({ t: 'flush', id } satisfies ToWorker);
-    w.on('message', (m: BatchMessage) => { if (this.worker === w) this.onBatch(m); });
+    // Counted even from a worker that died since: its shared bytes are in memory all the same.
+    w.on('message', (m: BatchMessage) => { this.gauge?.track(m.bytes); if (this.worker === w) this.onBatch(m); });
     w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
     w.on('exit', (code) => { if (this.worker === w) this.died(`exit code ${code}`); });
     this.updateRef();

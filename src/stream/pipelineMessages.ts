@@ -1,6 +1,7 @@
 /** Messages between the stream pipeline (pipeline.ts, main thread) and its worker (pipelineWorker.ts). */
 import type { OmittedHit } from '../shared/model';
 import type { ProcessorCounts, ProcessorOptions } from './recordProcessor';
+import type { SharedBatchShare } from './sharedBatches';
 
 /** First message to a (re)started worker. */
 export interface WorkerInit {
@@ -22,6 +23,8 @@ export interface WorkerInit {
   seed: string[];
   /** Run this thread at this nice value (Linux), below the thread that owns the window. */
   nice?: number;
+  /** Batches in shared memory within this budget (sharedBatches.ts); absent: ordinary buffers. */
+  sharedBatches?: SharedBatchShare;
 }
 
 export type ToWorker =
@@ -35,7 +38,7 @@ export type ToWorker =
 /** Kept records since the last batch, and where the worker is. */
 export interface BatchMessage {
   t: 'batch';
-  /** The kept records' bytes, back to back. */
+  /** The kept records' bytes, back to back (shared memory or a transferred buffer: sharedBatches.ts). */
   bytes: Uint8Array;
   /** End offset of each record in `bytes`. */
   ends: Uint32Array;
@@ -76,6 +79,8 @@ export interface InflaterInit {
   seed: string[];
   /** Shared memory the main thread copies compressed bytes into ('ring' messages say where). */
   ring: SharedArrayBuffer;
+  /** Passed on to the parse worker (sharedBatches.ts); the main thread keeps the gauge. */
+  sharedBatches?: SharedBatchShare;
 }
 
 export type ToInflater =

@@ -11,6 +11,7 @@
  * last acknowledged record boundary to a restarted worker.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
+import { batchBuffer, isShared } from './sharedBatches';
 import { lowerThisThreadPriority } from './threadPriority';
 import { RecordProcessor } from './recordProcessor';
 import { RecordSplitter } from './recordSplitter';
@@ -109,11 +110,9 @@ export class PipelineWorkerSide {
     if (!this.dirty && flushId === undefined) return;
     this.lastFlush = Date.now();
     this.dirty = false;
-    // One fresh buffer per batch: transferable, and the hits' views keep only it alive. (Tried: shared
-    // memory, which V8 does not count as the receiving thread's external memory. It spared that thread
-    // full collections while gunzip still ran there, but once gunzip left it gained nothing measurable,
-    // and nothing then makes V8 collect dead batches promptly: peak RSS was higher in every run.)
-    const bytes = new Uint8Array(this.partBytes);
+    // One fresh buffer per batch, so the hits' views keep only it alive: shared memory within the
+    // receiving thread's budget (no full collections of its heap for it), else transferred.
+    const bytes = batchBuffer(this.partBytes, this.init.sharedBatches);
     const ends = new Uint32Array(this.parts.length);
     let at = 0;
     for (let i = 0; i < this.parts.length; i++) {
@@ -138,7 +137,9 @@ export class PipelineWorkerSide {
     this.measured = [];
     this.placeholders = [];
     this.logs = [];
-    this.port.postMessage(msg, [bytes.buffer, ends.buffer, kEnds.buffer as ArrayBuffer, measured.buffer]);
+    const moved = [ends.buffer, kEnds.buffer, measured.buffer] as ArrayBuffer[];
+    if (!isShared(bytes)) moved.push(bytes.buffer as ArrayBuffer);
+    this.port.postMessage(msg, moved);
   }
 }
 

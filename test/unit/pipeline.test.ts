@@ -6,6 +6,10 @@ import { createGzip, gzipSync } from 'node:zlib';
 import { LiveStreamEngine } from '../../src/stream/liveStreamEngine';
 import { defaultWorkerScript, WorkerPipeline } from '../../src/stream/pipeline';
 import { InflatePipeline } from '../../src/stream/inflatePipeline';
+import { batchBuffer, isShared, SharedBatchGauge } from '../../src/stream/sharedBatches';
+import type { StoredHit } from '../../src/shared/model';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Logger } from '../../src/stream/logger';
 import { collectHits, ScriptedServer, until } from '../support/engineHelpers';
 
@@ -243,5 +247,105 @@ describe('stream pipeline: the worker boundary', function () {
         await p.dispose();
       }
     });
+  });
+});
+
+describe('stream pipeline: batches in shared memory, within a budget (sharedBatches.ts)', function () {
+  this.timeout(60_000);
+
+  it('batchBuffer: shared while the gauge has room (counted at once), ordinary past the budget (not counted)', () => {
+    const g = new SharedBatchGauge(8 * 1024);
+    const a = batchBuffer(3000, g.share);
+    assert.ok(isShared(a), 'shared under budget');
+    assert.equal(g.bytes, 3 * 1024, 'counted in whole KiB');
+    const b = batchBuffer(5 * 1024, g.share);
+    assert.ok(isShared(b), 'exactly at the budget: still shared');
+    assert.equal(g.bytes, 8 * 1024);
+    const c = batchBuffer(1, g.share);
+    assert.ok(!isShared(c) && c.byteLength === 1, 'past the budget: an ordinary buffer');
+    assert.equal(g.bytes, 8 * 1024, 'an ordinary buffer is not counted');
+    assert.ok(!isShared(batchBuffer(10, undefined)), 'no gauge: ordinary');
+    assert.ok(!isShared(batchBuffer(0, g.share)), 'an empty batch: ordinary');
+  });
+
+  /** Pushes `lines` through a pipeline, paced, and waits until every record was delivered. */
+  async function run(p: { push(b: Buffer): boolean; endResponse(): void; drain(): Promise<void>; onWritable(cb: () => void): void } | InflatePipeline, lines: string[], inflate: boolean): Promise<void> {
+    const body = Buffer.from(`${lines.join('\n')}\n`);
+    if (inflate) {
+      const ip = p as InflatePipeline;
+      const gz = gzipSync(body, { level: 1 });
+      for (let at = 0; at < gz.length; at += 16 * 1024) {
+        if (!ip.write([gz.subarray(at, at + 16 * 1024)])) await new Promise<void>((r) => ip.onWritable(r));
+        await new Promise((r) => setTimeout(r, 8)); // paced: batches of a piece or so each
+      }
+      const ended = new Promise<unknown>((r) => ip.onEnd(r));
+      ip.end();
+      await ended;
+    } else {
+      for (let at = 0; at < body.length; at += 64 * 1024) {
+        if (!p.push(body.subarray(at, at + 64 * 1024))) await new Promise<void>((r) => p.onWritable(r));
+        await new Promise((r) => setTimeout(r, 8));
+      }
+    }
+    p.endResponse();
+    await p.drain();
+  }
+
+  for (const mode of ['worker', 'off-thread'] as const) {
+    it(`${mode}: batches arrive in shared memory under the budget and in ordinary buffers past it, every record byte for byte`, async () => {
+      const s = script(6000, mode === 'worker' ? 51 : 53);
+      for (const budget of [undefined, 256 * 1024, 0]) {
+        const hits: StoredHit[] = [];
+        const o = { script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h: StoredHit[]) => { hits.push(...h); }, sharedBatchBytes: budget, flushMs: 5 };
+        const p = mode === 'worker' ? new WorkerPipeline(o) : new InflatePipeline(o);
+        try {
+          await run(p, s.lines, mode === 'off-thread');
+          assert.deepEqual(hits.map((h) => Buffer.from(h.rawBytes!).toString()), s.lines, `budget ${budget}: every record in order`);
+          const shared = new Set(hits.filter((h) => isShared(h.rawBytes!)).map((h) => h.rawBytes!.buffer));
+          const ordinary = hits.filter((h) => !isShared(h.rawBytes!)).length;
+          if (budget === undefined) assert.equal(ordinary, 0, 'the default budget holds this stream: all shared');
+          else if (budget === 0) assert.equal(shared.size, 0, 'budget 0: no shared memory at all');
+          else {
+            // The hits keep every batch alive, so the gauge fills: shared up to the budget, then ordinary.
+            assert.ok(shared.size > 0 && ordinary > 0, `shared batches ${shared.size}, ordinary hits ${ordinary}`);
+            let sharedBytes = 0;
+            for (const b of shared) sharedBytes += b.byteLength;
+            assert.ok(sharedBytes <= budget, `${sharedBytes} shared bytes within the ${budget} budget`);
+            assert.ok(p.gauge!.bytes <= budget, `gauge ${p.gauge!.bytes}`);
+          }
+        } finally {
+          await p.dispose();
+        }
+      }
+    });
+  }
+
+  it('a shared batch stays counted while any view of it lives, and leaves the gauge once collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const s = script(3000, 57);
+    let hits: StoredHit[] = [];
+    const p = new InflatePipeline({ script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h) => { hits.push(...h); } });
+    try {
+      await run(p, s.lines, true);
+      assert.equal(hits.length, 3000);
+      const gauge = p.gauge!;
+      assert.ok(gauge.bytes >= Buffer.byteLength(s.lines.join('')), `all batches counted (${gauge.bytes} bytes)`);
+      // Keep one record's bytes (a view into its batch): that batch must stay counted.
+      let kept: Uint8Array | undefined = hits[1500]!.rawBytes!.subarray(0);
+      const keptKiB = Math.ceil(kept.buffer.byteLength / 1024);
+      hits = [];
+      const settle = async (done: (n: number) => boolean) => {
+        for (let k = 0; k < 200 && !done(gauge.bytes); k++) { gc(); await new Promise((r) => setTimeout(r, 10)); }
+      };
+      await settle((n) => n <= keptKiB * 1024);
+      assert.equal(gauge.bytes, keptKiB * 1024, 'only the batch still viewed is counted');
+      assert.equal(Buffer.from(kept).toString(), s.lines[1500], 'and its bytes are intact');
+      kept = undefined;
+      await settle((n) => n === 0);
+      assert.equal(gauge.bytes, 0, 'collected: nothing counted');
+    } finally {
+      await p.dispose();
+    }
   });
 });
