@@ -43,6 +43,9 @@ const inline = process.argv.includes('--inline');
 const gunzipHere = process.argv.includes('--gunzip-here');
 /** --no-shared-batches: batches in ordinary (transferred) buffers, as before sharedBatches.ts, for the "before" figures. */
 const noShared = process.argv.includes('--no-shared-batches');
+/** --shared-batch-mib=N: another budget for the shared batches (the trade-off between full collections and RSS). */
+const budgetArg = process.argv.find((a) => a.startsWith('--shared-batch-mib='));
+const sharedBatchBytes = noShared ? 0 : budgetArg ? Number(budgetArg.slice(19)) * 2 ** 20 : undefined;
 
 interface MockProc { child: ChildProcess; streamUrl: string; statusUrl: string }
 
@@ -99,7 +102,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
       return { settings: { ...r.settings, streamUrl: mock.streamUrl }, problems: [] };
     },
     credentials: async () => undefined,
-    engineOverrides: { ...(inline ? { pipeline: 'inline' as const } : gunzipHere ? { pipeline: 'worker' as const } : {}), ...(noShared ? { sharedBatchBytes: 0 } : {}) },
+    engineOverrides: { ...(inline ? { pipeline: 'inline' as const } : gunzipHere ? { pipeline: 'worker' as const } : {}), ...(sharedBatchBytes !== undefined ? { sharedBatchBytes } : {}) },
   });
   let postedBytes = 0;
   const relay = new PanelRelay({
