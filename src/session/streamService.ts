@@ -5,6 +5,7 @@ import { FileCooldownStore } from '../stream/cooldownStore';
 import { HitStore, MAX_STORED_RECORD_BYTES, type HitStoreOptions } from './hitStore';
 import { LoadMonitor, type LoadSample } from './loadMonitor';
 import type { EngineOptions, LiveStreamEngine } from '../stream/liveStreamEngine';
+import { SHARED_BATCH_BUDGET_BYTES } from '../stream/sharedBatches';
 import { escapeControls } from '../shared/escapeControls';
 import { shouldLog, type Logger } from '../stream/logger';
 import { Disposable, disposeAll, toDisposable, type IDisposable } from '../shared/dispose';
@@ -376,6 +377,8 @@ export class StreamService extends Disposable {
         measureHits: true,
         // Below the extension host's thread when the cores are busy (every other extension waits on that one).
         workerNice: 5,
+        // Batches in shared memory: no full collections of the host's heap for them (sharedBatches.ts).
+        sharedBatchBytes: SHARED_BATCH_BUDGET_BYTES,
         ...this.deps.engineOverrides,
       });
       this.engineKey = key;

@@ -192,6 +192,28 @@ describe('StreamService (two windows over one global storage folder)', function 
     assert.ok(Math.abs(lastLossAt - t0) < 2000, `repaired to about now: ${lastLossAt}`);
   });
 
+  it('the session\'s hits arrive in shared memory (no full collections of the host\'s heap for them); the CLI\'s engine keeps ordinary buffers', async () => {
+    const { s } = make('shared');
+    await s.connect();
+    await until(() => s.hits().length >= 5, 5000, 'hits');
+    const views = s.hits().map((h) => h.bytesView?.());
+    assert.ok(views.every((v) => v && v.buffer instanceof SharedArrayBuffer), 'every kept hit\'s bytes are in a shared batch');
+    assert.equal(Buffer.from(views[0]!).toString(), s.hits()[0]!.raw, 'and they are its record');
+    // The engine's own default (what the CLI uses): ordinary, transferred buffers.
+    const other = await MockLiveStreamServer.start({ rate: 20 });
+    const e = new LiveStreamEngine({ stream: { url: other.streamUrl }, keepRawBytes: true, log: nullLogger, cooldownMs: 60_000 });
+    const got: Uint8Array[] = [];
+    e.onHits((hits) => { for (const h of hits) got.push(h.rawBytes!); });
+    void e.start({ force: true });
+    try {
+      await until(() => got.length >= 5, 5000, 'CLI-engine hits').catch((err: Error) => { throw new Error(`${err.message}: ${JSON.stringify(e.snapshot())}`); });
+      assert.ok(got.every((b) => !(b.buffer instanceof SharedArrayBuffer)), 'the CLI engine: ordinary buffers');
+    } finally {
+      await e.dispose();
+      await other.close();
+    }
+  });
+
   it('a new engine keeps numbering where the last one stopped: a hit still shown from the old stream never shares its seq with a new one', async () => {
     const settings: Partial<Settings> = { reconnectCooldownSeconds: 0 };
     const { s } = make('q', settings);
