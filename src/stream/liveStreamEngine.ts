@@ -70,7 +70,7 @@ export interface EngineOptions {
   /**
    * Budget of batch bytes in shared memory on this thread (sharedBatches.ts). Default 0, ordinary
    * buffers: the CLI's thread runs nothing else, and there the dead batches V8 does not see only
-   * raised peak RSS (engineBench: 259-312 vs. 206-212 MiB). The session sets SHARED_BATCH_BUDGET_BYTES.
+   * raised peak RSS (engineBench: 259-312 vs. 199-235 MiB). The session sets SHARED_BATCH_BUDGET_BYTES.
    */
   sharedBatchBytes?: number;
 }
