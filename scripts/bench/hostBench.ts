@@ -20,8 +20,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants as perfConstants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { monitorDelay } from '../../test/support/eventLoopDelay';
+import { watchFullGcs } from '../../test/support/fullGcs';
 import { StreamService } from '../../src/session/streamService';
 import { PanelRelay } from '../../src/session/panelRelay';
 import { parseSettings } from '../../src/session/settings';
@@ -121,13 +122,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
   await sleep(WARMUP_S * 1000);
 
   const eld = monitorDelay();
-  // Full collections (mark-compact) of this thread's heap: each pauses it, and in VS Code that heap is every extension's.
-  let fullGcs = 0;
-  let fullGcMs = 0;
-  const gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e.detail as { kind?: number } | undefined)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) { fullGcs++; fullGcMs += e.duration; }
-  });
-  gcObserver.observe({ entryTypes: ['gc'] });
+  const gcWatch = watchFullGcs();
   const elu0 = performance.eventLoopUtilization();
   const thread0 = threadCpu?.();
   const cpu0 = process.cpuUsage();
@@ -146,7 +141,7 @@ async function runRate(rate: number): Promise<Record<string, number | string>> {
   const thread1 = threadCpu?.();
   const cpu = process.cpuUsage(cpu0);
   eld.disable();
-  gcObserver.disconnect();
+  const { count: fullGcs, ms: fullGcMs } = gcWatch.stop();
   clearInterval(rssTimer);
   const ingested = (recv1 - recv0) / secs;
   const delivered = (m1.emitted - m0.emitted) / secs;

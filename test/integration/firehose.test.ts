@@ -4,6 +4,7 @@
 // status bar shows, and how fast a filter typed in the panel updates the table.
 import * as assert from 'node:assert/strict';
 import { monitorDelay } from '../support/eventLoopDelay';
+import { watchFullGcs } from '../support/fullGcs';
 import * as vscode from 'vscode';
 import type { LiveStreamApi } from '../../src/host/controller';
 import { harnessAvailable, pressWebview, queryWebview, typeWebview, waitFor, waitForWebview, demoControl } from './harness';
@@ -62,6 +63,7 @@ describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel o
     const received0 = a.service.snapshot().stats.received;
     const emitted0 = demo.emittedCount;
     const eld = monitorDelay();
+    const gcWatch = watchFullGcs();
     // This thread's own CPU time (Node ≥ 23.9; code-server's Node has it): what the session costs it, apart from waiting for a core.
     const threadCpu = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
     const cpu0 = threadCpu?.();
@@ -80,6 +82,7 @@ describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel o
       behindSeen ||= !!s.stats.fallingBehind;
     }
     eld.disable();
+    const gcs = gcWatch.stop();
     const cpu1 = threadCpu?.();
     if (profile) await profile(process.env.LIVESTREAM_FIREHOSE_PROFILE!);
     const secs = (Date.now() - t0) / 1000;
@@ -93,7 +96,8 @@ describe('firehose (issue 11): the demo stream at 20 000 hits/s with the panel o
       + `${turn ? ` (per turn of the loop: p50 ${turn.p50.toFixed(1)}, p99 ${turn.p99.toFixed(1)}, max ${turn.max.toFixed(0)} ms)` : ''}; `
       + `status bar "${a.statusText()}"${behindSeen ? ' (falling behind was shown)' : ''}`
       + `${threadShare === undefined ? '' : `; extension host thread CPU ${(threadShare * 100).toFixed(1)} %`}`
-      + `; extension host RSS ${Math.round(rss0 / 2 ** 20)} MiB before, peak ${Math.round(peakRss / 2 ** 20)} MiB`);
+      + `; extension host RSS ${Math.round(rss0 / 2 ** 20)} MiB before, peak ${Math.round(peakRss / 2 ** 20)} MiB`
+      + `; full collections of its heap ${gcs.count} (${Math.round(gcs.ms)} ms of pauses)`);
     // The issue's goal is p99 < 50 ms. On the 2-core CI machine VS Code, Chromium, the demo generator
     // and the stream worker share the cores at this rate, and p99 moved between 39 and 67 ms from run
     // to run with the same code (README, Performance). As a gate this asserts 100 ms: what processing on
