@@ -282,8 +282,8 @@ describe('stream pipeline: batches in shared memory, within a budget (sharedBatc
       ip.end();
       await ended;
     } else {
-      for (let at = 0; at < body.length; at += 64 * 1024) {
-        if (!p.push(body.subarray(at, at + 64 * 1024))) await new Promise<void>((r) => p.onWritable(r));
+      for (let at = 0; at < body.length; at += 16 * 1024) {
+        if (!p.push(body.subarray(at, at + 16 * 1024))) await new Promise<void>((r) => p.onWritable(r));
         await new Promise((r) => setTimeout(r, 8));
       }
     }
@@ -294,7 +294,8 @@ describe('stream pipeline: batches in shared memory, within a budget (sharedBatc
   for (const mode of ['worker', 'off-thread'] as const) {
     it(`${mode}: batches arrive in shared memory under the budget and in ordinary buffers past it, every record byte for byte`, async () => {
       const s = script(6000, mode === 'worker' ? 51 : 53);
-      for (const budget of [undefined, 256 * 1024, 0]) {
+      // 512 KiB: a fraction of the ~2.4 MB stream, and many times a paced batch (~16 KiB).
+      for (const budget of [undefined, 512 * 1024, 0]) {
         const hits: StoredHit[] = [];
         const o = { script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h: StoredHit[]) => { hits.push(...h); }, sharedBatchBytes: budget, flushMs: 5 };
         const p = mode === 'worker' ? new WorkerPipeline(o) : new InflatePipeline(o);
