@@ -215,7 +215,7 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
     this.base = addCounts(this.base, this.state.counts);
     this.baseRestarts += this.state.restarts;
     this.o.log.error(`The stream's inflater thread died (${why}): the response cannot be resumed without its gunzip state, so it is read again after the cooldown, and gunzip runs on this thread from now on.`);
-    this.fallback = new WorkerPipeline({ ...this.o, seed: this.recent.list() });
+    this.fallback = new WorkerPipeline({ ...this.o, seed: this.recent.list(), gauge: this.gauge });
     this.drains.resolveAll();
     const cb = this.ended;
     this.ended = undefined;

@@ -359,6 +359,8 @@ export interface WorkerPipelineOptions extends PipelineOptions {
   sharedBatchBytes?: number;
   /** The receiving thread's gauge, for a pipeline that forwards its batches there (the inflater's). */
   sharedBatches?: SharedBatchShare;
+  /** This thread's gauge, when it has one already (the inflater's fallback: one budget, not two). */
+  gauge?: SharedBatchGauge;
 }
 
 /** The gauge of a pipeline whose thread keeps the hits, unless shared batches are off. */
@@ -436,7 +438,7 @@ export class WorkerPipeline implements RecordPipeline {
     this.ring = new Uint8Array(this.ringBuffer);
     this.recent = new RecentKeys(Math.max(1, o.processor.dedupeWindow ?? 100_000));
     if (o.seed?.length) this.recent.add(o.seed.join(''), keyEnds(o.seed));
-    this.gauge = o.forward ? undefined : sharedBatchGauge(o);
+    this.gauge = o.forward ? undefined : o.gauge ?? sharedBatchGauge(o);
     this.share = o.sharedBatches ?? this.gauge?.share;
     this.start();
   }

@@ -321,6 +321,29 @@ describe('stream pipeline: batches in shared memory, within a budget (sharedBatc
     });
   }
 
+  it('after the inflater dies, its fallback on this thread counts its batches on the same gauge (one budget, not two)', async () => {
+    const s = script(4000, 59);
+    const hits: StoredHit[] = [];
+    const p = new InflatePipeline({ script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h) => { hits.push(...h); } });
+    try {
+      await run(p, s.lines.slice(0, 2000), true);
+      const before = p.gauge!.bytes;
+      assert.ok(before > 0 && hits.length === 2000);
+      const ended = new Promise<unknown>((r) => p.onEnd(r));
+      await p.inflaterForTest!.terminate();
+      assert.equal((await ended as { kind?: string } | undefined)?.kind, 'thread-died');
+      await run(p, s.lines.slice(2000), false);
+      assert.equal(p.mode, 'worker', 'gunzip on this thread now');
+      assert.deepEqual(hits.map((h) => Buffer.from(h.rawBytes!).toString()), s.lines);
+      assert.ok(hits.slice(2000).every((h) => isShared(h.rawBytes!)), 'the fallback\'s batches are shared too');
+      const added = Buffer.byteLength(s.lines.slice(2000).join(''));
+      // The first 2000 hits are still held here, so nothing counted before can have been collected.
+      assert.ok(p.gauge!.bytes >= before + added, `the same gauge counts them: ${p.gauge!.bytes} vs. ${before} + ${added}`);
+    } finally {
+      await p.dispose();
+    }
+  });
+
   it('a shared batch stays counted while any view of it lives, and leaves the gauge once collected', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
