@@ -17,10 +17,9 @@
  * with the keys already delivered so nothing is delivered twice.
  */
 import type { Worker } from 'node:worker_threads';
-import { addCounts, copyIntoRing, hitsOf, PendingDrains, ReadHold, RecentKeys, sharedBatchGauge, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
+import { addCounts, copyIntoRing, hitsOf, PendingDrains, ReadHold, RecentKeys, spawnWorker, WorkerPipeline, zeroCounts, type CompressedSink, type InflateFailure, type RecordPipeline, type WorkerPipelineOptions } from './pipeline';
 import type { FromInflater, InflaterInit, InflaterState, ToInflater } from './pipelineMessages';
 import type { ProcessorCounts } from './recordProcessor';
-import type { SharedBatchGauge } from './sharedBatches';
 
 /** Pause reading when this many compressed bytes wait for gunzip; resume below the low mark. */
 const COMPRESSED_HIGH = 1024 * 1024;
@@ -49,8 +48,6 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
   private readonly recent: RecentKeys;
   private disposed = false;
   private reffed = true;
-  /** Shared batch memory on this thread (sharedBatches.ts); the parse worker allocates against it. */
-  readonly gauge?: SharedBatchGauge;
 
   private readonly ring: Uint8Array;
   /** Ring-global offsets: the next byte written, and the first byte gunzip has not taken yet. */
@@ -64,12 +61,11 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
     if (!o.script) throw new Error('The stream worker script is missing (dist/streamWorker.js).');
     this.script = o.script;
     this.recent = new RecentKeys(Math.max(1, o.processor.dedupeWindow ?? 100_000));
-    this.gauge = sharedBatchGauge(o);
     const w = spawnWorker(this.script);
     this.worker = w;
-    w.postMessage({ t: 'inflater-init', processor: o.processor, maxRecordBytes: o.maxRecordBytes, flushMs: o.flushMs ?? 50, nice: o.nice, seed: [], ring: this.ring.buffer as SharedArrayBuffer, sharedBatches: this.gauge?.share } satisfies InflaterInit);
+    w.postMessage({ t: 'inflater-init', processor: o.processor, maxRecordBytes: o.maxRecordBytes, flushMs: o.flushMs ?? 50, nice: o.nice, seed: [], ring: this.ring.buffer as SharedArrayBuffer, sharedBatches: o.gauge?.share } satisfies InflaterInit);
     w.on('message', (m: FromInflater) => {
-      if (m.t === 'batch') this.gauge?.track(m.m.bytes);
+      if (m.t === 'batch') o.gauge?.track(m.m.bytes);
       if (this.worker === w) this.onMessage(m);
     });
     w.on('error', (e) => { if (this.worker === w) this.died(`${e.name}: ${e.message}`); });
@@ -215,7 +211,7 @@ export class InflatePipeline implements RecordPipeline, CompressedSink {
     this.base = addCounts(this.base, this.state.counts);
     this.baseRestarts += this.state.restarts;
     this.o.log.error(`The stream's inflater thread died (${why}): the response cannot be resumed without its gunzip state, so it is read again after the cooldown, and gunzip runs on this thread from now on.`);
-    this.fallback = new WorkerPipeline({ ...this.o, seed: this.recent.list(), gauge: this.gauge });
+    this.fallback = new WorkerPipeline({ ...this.o, seed: this.recent.list() });
     this.drains.resolveAll();
     const cb = this.ended;
     this.ended = undefined;

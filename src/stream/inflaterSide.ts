@@ -22,7 +22,7 @@ import type { Logger } from './logger';
 import { WorkerPipeline } from './pipeline';
 import { keyEnds, type BatchMessage, type FromInflater, type InflaterInit, type InflaterState, type ToInflater } from './pipelineMessages';
 import { lowerThisThreadPriority } from './threadPriority';
-import { isShared } from './sharedBatches';
+import { transfersOf } from './sharedBatches';
 
 /** Report gunzip's progress (the main thread's back-pressure) at least this often, in compressed bytes. */
 const PROGRESS_BYTES = 256 * 1024;
@@ -121,9 +121,7 @@ export class InflaterSide {
   private forward(m: BatchMessage): void {
     // Moved on as they came (shared bytes by reference); the key ends are copied: the inner pipeline
     // keeps them (its restart seed).
-    const moved = [m.ends.buffer, m.measured.buffer] as ArrayBuffer[];
-    if (!isShared(m.bytes)) moved.push(m.bytes.buffer as ArrayBuffer);
-    this.post({ t: 'batch', m, state: this.state() }, moved);
+    this.post({ t: 'batch', m, state: this.state() }, transfersOf(m.bytes, m.ends.buffer, m.measured.buffer));
   }
 
   private post(msg: FromInflater, transfer?: ArrayBuffer[]): void {

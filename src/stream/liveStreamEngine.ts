@@ -7,6 +7,7 @@ import { DEFAULT_DEDUPE_BYTES, DEFAULT_DEDUPE_WINDOW } from './dedupe';
 import { ConfigError, LiveStreamError, RedirectRefused, StreamLoss, UntrustedHostError } from './errors';
 import { nullLogger, redact, type Logger } from './logger';
 import { defaultWorkerScript, InlinePipeline, WorkerPipeline, type RecordPipeline } from './pipeline';
+import { SharedBatchGauge } from './sharedBatches';
 import { InflatePipeline } from './inflatePipeline';
 import { RateMeter } from './rateMeter';
 import { ReconnectPolicy, DEFAULT_COOLDOWN_MS, DEFAULT_MAX_BACKOFF_MS } from './reconnectPolicy';
@@ -242,7 +243,7 @@ export class LiveStreamEngine {
       keepRawBytes: !!this.opts.keepRawBytes,
       log: this.log,
       deliver: (hits: StoredHit[]) => this.deliver(hits),
-      sharedBatchBytes: this.opts.sharedBatchBytes ?? 0,
+      gauge: this.opts.sharedBatchBytes ? new SharedBatchGauge(this.opts.sharedBatchBytes) : undefined,
     };
     const mode = this.opts.pipeline ?? 'off-thread';
     const script = mode === 'inline' ? undefined : defaultWorkerScript();

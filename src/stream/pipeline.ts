@@ -31,7 +31,7 @@ import { parseRecord } from '../shared/losslessJson';
 import { keyEnds, type BatchMessage, type ToWorker, type WorkerInit } from './pipelineMessages';
 import { RecordProcessor, type ProcessorCounts, type ProcessorOptions } from './recordProcessor';
 import { RecordSplitter } from './recordSplitter';
-import { SHARED_BATCH_BUDGET_BYTES, SharedBatchGauge, type SharedBatchShare } from './sharedBatches';
+import type { SharedBatchGauge, SharedBatchShare } from './sharedBatches';
 
 export interface PipelineOptions {
   processor: ProcessorOptions;
@@ -353,20 +353,12 @@ export interface WorkerPipelineOptions extends PipelineOptions {
    */
   forward?(m: BatchMessage): void;
   /**
-   * Budget of the batches in shared memory (sharedBatches.ts), bytes: default
-   * SHARED_BATCH_BUDGET_BYTES; 0 for ordinary buffers throughout (the bench's "before").
+   * This thread keeps the hits: the worker's batches are shared memory within this gauge's budget
+   * (sharedBatches.ts). Absent: ordinary buffers throughout.
    */
-  sharedBatchBytes?: number;
+  gauge?: SharedBatchGauge;
   /** The receiving thread's gauge, for a pipeline that forwards its batches there (the inflater's). */
   sharedBatches?: SharedBatchShare;
-  /** This thread's gauge, when it has one already (the inflater's fallback: one budget, not two). */
-  gauge?: SharedBatchGauge;
-}
-
-/** The gauge of a pipeline whose thread keeps the hits, unless shared batches are off. */
-export function sharedBatchGauge(o: { sharedBatchBytes?: number }): SharedBatchGauge | undefined {
-  const budget = o.sharedBatchBytes ?? SHARED_BATCH_BUDGET_BYTES;
-  return budget > 0 ? new SharedBatchGauge(budget) : undefined;
 }
 
 /** The bundle's worker (dist/streamWorker.js), or this source file's sibling under tsx (tests, bench). */
@@ -438,7 +430,7 @@ export class WorkerPipeline implements RecordPipeline {
     this.ring = new Uint8Array(this.ringBuffer);
     this.recent = new RecentKeys(Math.max(1, o.processor.dedupeWindow ?? 100_000));
     if (o.seed?.length) this.recent.add(o.seed.join(''), keyEnds(o.seed));
-    this.gauge = o.forward ? undefined : o.gauge ?? sharedBatchGauge(o);
+    this.gauge = o.forward ? undefined : o.gauge;
     this.share = o.sharedBatches ?? this.gauge?.share;
     this.start();
   }

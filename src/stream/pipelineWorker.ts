@@ -11,7 +11,7 @@
  * last acknowledged record boundary to a restarted worker.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import { batchBuffer, isShared } from './sharedBatches';
+import { batchBuffer, transfersOf } from './sharedBatches';
 import { lowerThisThreadPriority } from './threadPriority';
 import { RecordProcessor } from './recordProcessor';
 import { RecordSplitter } from './recordSplitter';
@@ -137,9 +137,7 @@ export class PipelineWorkerSide {
     this.measured = [];
     this.placeholders = [];
     this.logs = [];
-    const moved = [ends.buffer, kEnds.buffer, measured.buffer] as ArrayBuffer[];
-    if (!isShared(bytes)) moved.push(bytes.buffer as ArrayBuffer);
-    this.port.postMessage(msg, moved);
+    this.port.postMessage(msg, transfersOf(bytes, ends.buffer, kEnds.buffer, measured.buffer));
   }
 }
 

@@ -48,6 +48,13 @@ export function isShared(bytes: Uint8Array): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
 }
 
+/** The transfer list of a batch message: `others`, and its bytes unless shared (a shared buffer cannot be moved). */
+export function transfersOf(bytes: Uint8Array, ...others: ArrayBufferLike[]): ArrayBuffer[] {
+  const moved = others as ArrayBuffer[];
+  if (!isShared(bytes)) moved.push(bytes.buffer as ArrayBuffer);
+  return moved;
+}
+
 /** The receiving thread's side: owns the gauge, and takes each shared batch off it when its buffer is collected. */
 export class SharedBatchGauge {
   readonly cell = new Int32Array(new SharedArrayBuffer(4));

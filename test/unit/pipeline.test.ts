@@ -297,7 +297,8 @@ describe('stream pipeline: batches in shared memory, within a budget (sharedBatc
       // 512 KiB: a fraction of the ~2.4 MB stream, and many times a paced batch (~16 KiB).
       for (const budget of [undefined, 512 * 1024, 0]) {
         const hits: StoredHit[] = [];
-        const o = { script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h: StoredHit[]) => { hits.push(...h); }, sharedBatchBytes: budget, flushMs: 5 };
+        const gauge = budget === 0 ? undefined : new SharedBatchGauge(budget);
+        const o = { script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h: StoredHit[]) => { hits.push(...h); }, gauge, flushMs: 5 };
         const p = mode === 'worker' ? new WorkerPipeline(o) : new InflatePipeline(o);
         try {
           await run(p, s.lines, mode === 'off-thread');
@@ -312,7 +313,7 @@ describe('stream pipeline: batches in shared memory, within a budget (sharedBatc
             let sharedBytes = 0;
             for (const b of shared) sharedBytes += b.byteLength;
             assert.ok(sharedBytes <= budget, `${sharedBytes} shared bytes within the ${budget} budget`);
-            assert.ok(p.gauge!.bytes <= budget, `gauge ${p.gauge!.bytes}`);
+            assert.ok(gauge!.bytes <= budget, `gauge ${gauge!.bytes}`);
           }
         } finally {
           await p.dispose();
@@ -324,10 +325,11 @@ describe('stream pipeline: batches in shared memory, within a budget (sharedBatc
   it('after the inflater dies, its fallback on this thread counts its batches on the same gauge (one budget, not two)', async () => {
     const s = script(4000, 59);
     const hits: StoredHit[] = [];
-    const p = new InflatePipeline({ script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h) => { hits.push(...h); } });
+    const gauge = new SharedBatchGauge();
+    const p = new InflatePipeline({ script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h) => { hits.push(...h); }, gauge });
     try {
       await run(p, s.lines.slice(0, 2000), true);
-      const before = p.gauge!.bytes;
+      const before = gauge.bytes;
       assert.ok(before > 0 && hits.length === 2000);
       const ended = new Promise<unknown>((r) => p.onEnd(r));
       await p.inflaterForTest!.terminate();
@@ -338,7 +340,7 @@ describe('stream pipeline: batches in shared memory, within a budget (sharedBatc
       assert.ok(hits.slice(2000).every((h) => isShared(h.rawBytes!)), 'the fallback\'s batches are shared too');
       const added = Buffer.byteLength(s.lines.slice(2000).join(''));
       // The first 2000 hits are still held here, so nothing counted before can have been collected.
-      assert.ok(p.gauge!.bytes >= before + added, `the same gauge counts them: ${p.gauge!.bytes} vs. ${before} + ${added}`);
+      assert.ok(gauge.bytes >= before + added, `the same gauge counts them: ${gauge.bytes} vs. ${before} + ${added}`);
     } finally {
       await p.dispose();
     }
@@ -349,11 +351,11 @@ describe('stream pipeline: batches in shared memory, within a budget (sharedBatc
     const gc = runInNewContext('gc') as () => void;
     const s = script(3000, 57);
     let hits: StoredHit[] = [];
-    const p = new InflatePipeline({ script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h) => { hits.push(...h); } });
+    const gauge = new SharedBatchGauge();
+    const p = new InflatePipeline({ script: defaultWorkerScript(), processor: { keyOnly: true }, maxRecordBytes: 1 << 20, keepRawBytes: true, log: quietLog(), deliver: (h) => { hits.push(...h); }, gauge });
     try {
       await run(p, s.lines, true);
       assert.equal(hits.length, 3000);
-      const gauge = p.gauge!;
       assert.ok(gauge.bytes >= Buffer.byteLength(s.lines.join('')), `all batches counted (${gauge.bytes} bytes)`);
       // Keep one record's bytes (a view into its batch): that batch must stay counted.
       let kept: Uint8Array | undefined = hits[1500]!.rawBytes!.subarray(0);
